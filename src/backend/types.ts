@@ -1,0 +1,136 @@
+/**
+ * The memory a kernel runs on: one small interface, several implementations
+ * (`emulated.ts`, `deno.ts`, `node.ts`). Backends hold no Zircon logic: the kernel layer has
+ * already validated every argument (alignment, bounds, rights) before it calls in here, so a
+ * backend may assume its preconditions and only report resource failures.
+ *
+ * Conventions:
+ * - All sizes, offsets and addresses are `number`s: integers in `[0, 2^53)`; memory sizes and
+ *   offsets are multiples of {@link Backend.pageSize} unless stated otherwise.
+ * - Failures that Zircon would report (out of memory, address space exhausted) throw
+ *   `ZxError` (`ErrNoMemory`, `ErrNoResources`); anything else thrown is a bug.
+ *
+ * @module
+ */
+
+/** Protection bits of a mapping; the same bits as `ZX_VM_PERM_{READ,WRITE,EXECUTE}`. */
+export const Prot = {
+  /** No access (a reserved, inaccessible range). */
+  None: 0,
+  /** Readable. */
+  Read: 1,
+  /** Writable. */
+  Write: 2,
+  /** Executable. */
+  Execute: 4,
+} as const;
+
+/** A protection bit set made of {@link Prot} values. */
+export type Prot = number;
+
+/**
+ * A memory object: the pages behind one VMO (slices share their parent's memory object).
+ * Zero-filled at creation; sparse (untouched pages cost no resident memory).
+ */
+export interface Memory {
+  /** Current size in bytes (a page multiple). */
+  readonly size: number;
+  /**
+   * Resize to `size` bytes (a page multiple, at most {@link Backend.maxMemorySize}).
+   * Growing exposes zero pages; shrinking discards the tail (a later grow reads zeros there).
+   * Views over the discarded tail must not be used afterwards: the kernel detaches them
+   * before calling this.
+   */
+  resize(size: number): void;
+  /** Copy `dst.length` bytes starting at `offset` into `dst`. `offset + dst.length <= size`. */
+  read(offset: number, dst: Uint8Array): void;
+  /** Copy `src` into the memory at `offset`. `offset + src.length <= size`. */
+  write(offset: number, src: Uint8Array): void;
+  /**
+   * Copy `len` bytes from `src` at `srcOffset` into this memory at `dstOffset` (eager
+   * snapshot). Bytes of `src` beyond `src.size` read as zero. All three values are page
+   * multiples and `dstOffset + len <= size`. Implementations should skip holes so a sparse
+   * source stays sparse in the copy.
+   */
+  copyFrom(src: Memory, srcOffset: number, dstOffset: number, len: number): void;
+  /**
+   * Make `[offset, offset+len)` read as zero. Any alignment; `offset + len <= size`.
+   * Whole pages inside the range should be released (decommitted) where the backend can.
+   */
+  zero(offset: number, len: number): void;
+  /** Release the pages of `[offset, offset+len)` (page aligned); they read back as zero. */
+  decommit(offset: number, len: number): void;
+  /** Commit (allocate) the pages of `[offset, offset+len)` (page aligned) without changing them. */
+  commit(offset: number, len: number): void;
+  /** Bytes of memory currently committed (allocated) to this object. */
+  committedBytes(): number;
+  /**
+   * A zero-copy view of `[offset, offset+len)` of the memory itself, independent of any
+   * mapping (the emulated backend's mappings use it; native backends may return `null` when
+   * they only offer views through mapped addresses).
+   */
+  view(offset: number, len: number): Uint8Array | null;
+  /** Release the memory. Called once, when no VMO and no mapping uses it any more. */
+  close(): void;
+}
+
+/**
+ * An address space: one contiguous reservation that the kernel's root VMAR describes.
+ * Everything zxvm maps lands inside it; nothing outside it is ever touched.
+ */
+export interface AddressSpace {
+  /** First address of the reservation (page aligned, non-zero). */
+  readonly base: number;
+  /** Length of the reservation in bytes. */
+  readonly size: number;
+  /**
+   * Map `len` bytes of `mem` starting at `memOffset` at the fixed address `addr` with `prot`,
+   * replacing whatever was there (inside the reservation). The range may extend beyond
+   * `mem.size` (pages there are not accessible until the memory grows; the kernel never lets
+   * the SDK touch them). `memOffset` may be larger than any memory can be: such pages simply
+   * stay inaccessible. When `populate` is true, pages already committed in `mem` are mapped
+   * immediately (`ZX_VM_MAP_RANGE`); it is a hint.
+   */
+  map(addr: number, mem: Memory, memOffset: number, len: number, prot: Prot, populate: boolean): void;
+  /** Change the protection of `[addr, addr+len)`, which the kernel knows is fully mapped. */
+  protect(addr: number, len: number, prot: Prot): void;
+  /** Unmap `[addr, addr+len)`, returning it to the inaccessible reservation. */
+  unmap(addr: number, len: number): void;
+  /**
+   * A zero-copy view of the mapped range `[addr, addr+len)`, which the kernel knows is mapped
+   * readable and writable and backed by memory for its whole length. Writes through the view
+   * are writes to `mem` at `memOffset…`. The kernel detaches the view (see
+   * {@link Backend.detach}) before the range is unmapped, protected or shrunk away.
+   */
+  view(addr: number, len: number, mem: Memory, memOffset: number): Uint8Array;
+  /** Release the whole reservation (everything inside is unmapped). Called once. */
+  close(): void;
+}
+
+/** A memory backend: the platform layer under one kernel. */
+export interface Backend {
+  /** Which kind of memory this is. */
+  readonly kind: "native" | "emulated";
+  /** Why this backend was chosen, in words (shown as `Kernel.backendReason`). */
+  readonly reason: string;
+  /** The page size in bytes (4096 on x86-64 Linux). */
+  readonly pageSize: number;
+  /** The largest memory object this backend can create, in bytes (a page multiple). */
+  readonly maxMemorySize: number;
+  /** Create a zero-filled memory object of `size` bytes (a page multiple, may be 0). */
+  createMemory(size: number): Memory;
+  /**
+   * Reserve an address space of `size` bytes (a page multiple). `hint` is the preferred base
+   * (the emulated backend honours it; native backends may ignore it).
+   */
+  createAddressSpace(size: number, hint?: number): AddressSpace;
+  /**
+   * Make `view` unusable: afterwards it has length 0 and touching it cannot reach the memory.
+   * Views from native memory must be detached before that memory goes away (a stale native
+   * view is a use-after-unmap: SIGSEGV/SIGBUS). Backends whose views alias garbage-collected
+   * memory may do nothing.
+   */
+  detach(view: Uint8Array): void;
+  /** Release backend-wide resources (the loaded library, caches). Called once, last. */
+  close(): void;
+}
