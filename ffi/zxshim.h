@@ -1,0 +1,89 @@
+/*
+ * zxshim: thin, stateless wrappers over the Linux syscalls zxvm's native backend needs.
+ *
+ * No Zircon logic lives here. Every function takes only integers and pointers (fast-call
+ * friendly for Deno FFI and koffi) and returns a non-negative value on success or -errno on
+ * failure. Addresses are passed and returned as 64-bit integers.
+ */
+#ifndef ZXSHIM_H
+#define ZXSHIM_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of this interface; bumped on every incompatible change. */
+#define ZXS_VERSION 1
+
+/* Advice values for zxs_madvise (mapped to MADV_* inside the shim). */
+#define ZXS_ADV_NORMAL 0
+#define ZXS_ADV_WILLNEED 1
+#define ZXS_ADV_DONTNEED 2
+
+/* The interface version (ZXS_VERSION). */
+int32_t zxs_version(void);
+/* The system page size (sysconf(_SC_PAGESIZE)). */
+int64_t zxs_page_size(void);
+
+/* memfd_create("zxvm", MFD_CLOEXEC): a new, empty memory file; returns its fd. */
+int32_t zxs_memfd_create(void);
+/* close(fd). */
+int32_t zxs_close(int32_t fd);
+/* ftruncate(fd, size). */
+int32_t zxs_ftruncate(int32_t fd, uint64_t size);
+/* Bytes allocated to fd (st_blocks * 512). */
+int64_t zxs_fstat_blocks(int32_t fd);
+/* st_size of fd. */
+int64_t zxs_fstat_size(int32_t fd);
+
+/* pread until len bytes are read or EOF; returns the number of bytes read. */
+int64_t zxs_pread(int32_t fd, uint8_t *buf, uint64_t len, uint64_t off);
+/* pwrite all len bytes; returns len. */
+int64_t zxs_pwrite(int32_t fd, const uint8_t *buf, uint64_t len, uint64_t off);
+
+/* fallocate(PUNCH_HOLE | KEEP_SIZE): release [off, off+len); it reads back as zero. */
+int32_t zxs_punch_hole(int32_t fd, uint64_t off, uint64_t len);
+/* fallocate(KEEP_SIZE): allocate [off, off+len) without changing contents or size. */
+int32_t zxs_allocate(int32_t fd, uint64_t off, uint64_t len);
+/* lseek(fd, off, SEEK_DATA): the first data offset >= off, or -ENXIO when there is none. */
+int64_t zxs_seek_data(int32_t fd, uint64_t off);
+/* lseek(fd, off, SEEK_HOLE): the first hole offset >= off (the file size counts as a hole). */
+int64_t zxs_seek_hole(int32_t fd, uint64_t off);
+/*
+ * Copy len bytes from src_fd at src_off to dst_fd at dst_off, preserving holes: the destination
+ * range is punched first, then only the data extents of the source are copied (source bytes at or
+ * past its size read as zero, so they stay holes). The two ranges must not overlap when src_fd and
+ * dst_fd are the same file (-EINVAL). Returns the number of data bytes copied.
+ */
+int64_t zxs_copy_range(int32_t src_fd, uint64_t src_off, int32_t dst_fd, uint64_t dst_off,
+                       uint64_t len);
+
+/* mmap(NULL, len, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE): returns the address. */
+int64_t zxs_reserve(uint64_t len);
+/* Same as zxs_reserve but MAP_FIXED at addr: returns [addr, addr+len) to the reservation. */
+int32_t zxs_reserve_fixed(uint64_t addr, uint64_t len);
+/* mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, off): a window; returns the address. */
+int64_t zxs_map_window(int32_t fd, uint64_t off, uint64_t len);
+/* mmap(addr, len, prot, MAP_SHARED|MAP_FIXED, fd, off). prot uses PROT_* bits (1 r, 2 w, 4 x). */
+int32_t zxs_map_fixed(uint64_t addr, uint64_t len, int32_t prot, int32_t fd, uint64_t off);
+/* mprotect(addr, len, prot). */
+int32_t zxs_mprotect(uint64_t addr, uint64_t len, int32_t prot);
+/* munmap(addr, len). */
+int32_t zxs_munmap(uint64_t addr, uint64_t len);
+/* madvise(addr, len, advice) with advice one of ZXS_ADV_*. */
+int32_t zxs_madvise(uint64_t addr, uint64_t len, int32_t advice);
+
+/* memcpy(buf, (void *)addr, len). */
+int32_t zxs_copy_out(uint8_t *buf, uint64_t addr, uint64_t len);
+/* memcpy((void *)addr, buf, len). */
+int32_t zxs_copy_in(uint64_t addr, const uint8_t *buf, uint64_t len);
+/* memset((void *)addr, byte, len). */
+int32_t zxs_fill(uint64_t addr, int32_t byte, uint64_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ZXSHIM_H */
