@@ -91,7 +91,14 @@ export interface AddressSpace {
    * stay inaccessible. When `populate` is true, pages already committed in `mem` are mapped
    * immediately (`ZX_VM_MAP_RANGE`); it is a hint.
    */
-  map(addr: number, mem: Memory, memOffset: number, len: number, prot: Prot, populate: boolean): void;
+  map(
+    addr: number,
+    mem: Memory,
+    memOffset: number,
+    len: number,
+    prot: Prot,
+    populate: boolean,
+  ): void;
   /** Change the protection of `[addr, addr+len)`, which the kernel knows is fully mapped. */
   protect(addr: number, len: number, prot: Prot): void;
   /** Unmap `[addr, addr+len)`, returning it to the inaccessible reservation. */

@@ -1,0 +1,363 @@
+/**
+ * The emulated backend: memory objects made of garbage-collected `ArrayBuffer`s and a
+ * simulated address space. Pure TypeScript, deterministic, no permissions needed — the
+ * backend zxvm falls back to, and a faithful fake kernel for tests.
+ *
+ * Memory is sparse: a memory object is a row of 1 GiB segments, each created only when first
+ * written (or viewed) and otherwise read as zeros, so a 1 TiB VMO costs nothing until touched.
+ * Committed bytes are tracked page by page (written, committed, or handed out in a view).
+ *
+ * @module
+ */
+import { ZxError } from "../abi/error.ts";
+import { ZxStatus } from "../abi/status.ts";
+import type { AddressSpace, Backend, Memory, Prot } from "./types.ts";
+
+const PAGE = 4096;
+/** Segment size: the largest contiguous view the emulated backend can give. */
+export const SEGMENT_SIZE = 2 ** 30;
+/** Largest emulated memory object. */
+export const EMULATED_MAX_MEMORY = 2 ** 40;
+const COPY_CHUNK = 2 ** 24;
+
+/** Detach an ArrayBuffer so every view over it has length 0 (works on Node 20 and Deno). */
+export function detachBuffer(ab: ArrayBuffer): void {
+  if (ab.detached) return;
+  const t = (ab as { transfer?: (n: number) => ArrayBuffer }).transfer;
+  if (typeof t === "function") t.call(ab, 0);
+  else structuredClone(ab, { transfer: [ab] });
+}
+
+/** A set of disjoint half-open integer ranges, kept sorted and merged. */
+export class RangeSet {
+  #s: number[] = [];
+  #e: number[] = [];
+  #total = 0;
+
+  /** Sum of the lengths of all ranges. */
+  get total(): number {
+    return this.#total;
+  }
+
+  // index of the first range whose end > x
+  #firstEndAfter(x: number): number {
+    let lo = 0;
+    let hi = this.#e.length;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      if (this.#e[m] > x) hi = m;
+      else lo = m + 1;
+    }
+    return lo;
+  }
+
+  /** Add `[s, e)`. */
+  add(s: number, e: number): void {
+    if (e <= s) return;
+    let i = this.#firstEndAfter(s - 1); // first range with end >= s (touching merges)
+    let ns = s;
+    let ne = e;
+    let j = i;
+    while (j < this.#s.length && this.#s[j] <= e) {
+      ns = Math.min(ns, this.#s[j]);
+      ne = Math.max(ne, this.#e[j]);
+      this.#total -= this.#e[j] - this.#s[j];
+      j++;
+    }
+    if (i > j) i = j;
+    this.#s.splice(i, j - i, ns);
+    this.#e.splice(i, j - i, ne);
+    this.#total += ne - ns;
+  }
+
+  /** Remove `[s, e)`. */
+  remove(s: number, e: number): void {
+    if (e <= s) return;
+    const i = this.#firstEndAfter(s);
+    let j = i;
+    const keepS: number[] = [];
+    const keepE: number[] = [];
+    while (j < this.#s.length && this.#s[j] < e) {
+      const rs = this.#s[j];
+      const re = this.#e[j];
+      this.#total -= re - rs;
+      if (rs < s) {
+        keepS.push(rs);
+        keepE.push(s);
+        this.#total += s - rs;
+      }
+      if (re > e) {
+        keepS.push(e);
+        keepE.push(re);
+        this.#total += re - e;
+      }
+      j++;
+    }
+    this.#s.splice(i, j - i, ...keepS);
+    this.#e.splice(i, j - i, ...keepE);
+  }
+
+  /** The parts of the set inside `[s, e)`, as `[start, end]` pairs. */
+  within(s: number, e: number): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (let i = this.#firstEndAfter(s); i < this.#s.length && this.#s[i] < e; i++) {
+      out.push([Math.max(s, this.#s[i]), Math.min(e, this.#e[i])]);
+    }
+    return out;
+  }
+}
+
+function pageDown(x: number): number {
+  return x - (x % PAGE);
+}
+function pageUp(x: number): number {
+  const r = x % PAGE;
+  return r === 0 ? x : x - r + PAGE;
+}
+
+function noMemory(what: string, cause: unknown): ZxError {
+  return new ZxError(ZxStatus.ErrNoMemory, "zx_vmo_create", `${what}: ${cause}`);
+}
+
+/** An emulated memory object. */
+export class EmulatedMemory implements Memory {
+  #size: number;
+  readonly #segs = new Map<number, ArrayBuffer>();
+  readonly #committed = new RangeSet();
+  #closed = false;
+
+  /** @param size initial size in bytes (a page multiple) */
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  /** Current size. */
+  get size(): number {
+    return this.#size;
+  }
+
+  #segLen(i: number): number {
+    return Math.min(SEGMENT_SIZE, this.#size - i * SEGMENT_SIZE);
+  }
+
+  #seg(i: number): ArrayBuffer {
+    let ab = this.#segs.get(i);
+    if (ab === undefined) {
+      const len = this.#segLen(i);
+      try {
+        ab = new ArrayBuffer(len, { maxByteLength: len });
+      } catch (e) {
+        throw noMemory("cannot allocate emulated memory", e);
+      }
+      this.#segs.set(i, ab);
+    }
+    return ab;
+  }
+
+  /** Resize; see {@link Memory.resize}. */
+  resize(size: number): void {
+    const old = this.#size;
+    if (size === old) return;
+    if (size < old) {
+      this.#committed.remove(size, old);
+      for (const [i, ab] of [...this.#segs]) {
+        const start = i * SEGMENT_SIZE;
+        if (start >= size) {
+          this.#segs.delete(i);
+          detachBuffer(ab);
+        } else if (start + ab.byteLength > size) {
+          ab.resize(size - start); // views past the new end go out of bounds
+        }
+      }
+      this.#size = size;
+      return;
+    }
+    // Grow: the last existing segment may need more room.
+    this.#size = size;
+    const last = Math.floor((old - 1) / SEGMENT_SIZE);
+    const ab = old > 0 ? this.#segs.get(last) : undefined;
+    if (ab !== undefined) {
+      const want = this.#segLen(last);
+      if (want <= ab.maxByteLength) ab.resize(want);
+      else {
+        let nab: ArrayBuffer;
+        const cap = Math.min(SEGMENT_SIZE, Math.max(want, ab.byteLength * 2));
+        try {
+          nab = new ArrayBuffer(want, { maxByteLength: cap });
+        } catch (e) {
+          this.#size = old;
+          throw noMemory("cannot grow emulated memory", e);
+        }
+        const base = last * SEGMENT_SIZE;
+        const dst = new Uint8Array(nab);
+        const src = new Uint8Array(ab);
+        for (const [s, e] of this.#committed.within(base, base + ab.byteLength)) {
+          dst.set(src.subarray(s - base, e - base), s - base);
+        }
+        this.#segs.set(last, nab);
+        detachBuffer(ab); // old views are detached; Mapping.bytes() hands out fresh ones
+      }
+    }
+  }
+
+  /** Read; see {@link Memory.read}. */
+  read(offset: number, dst: Uint8Array): void {
+    let done = 0;
+    const n = dst.length;
+    while (done < n) {
+      const off = offset + done;
+      const i = Math.floor(off / SEGMENT_SIZE);
+      const inSeg = off - i * SEGMENT_SIZE;
+      const len = Math.min(n - done, SEGMENT_SIZE - inSeg);
+      const ab = this.#segs.get(i);
+      if (ab === undefined) dst.fill(0, done, done + len);
+      else dst.set(new Uint8Array(ab, inSeg, len), done);
+      done += len;
+    }
+  }
+
+  /** Write; see {@link Memory.write}. */
+  write(offset: number, src: Uint8Array): void {
+    let done = 0;
+    const n = src.length;
+    while (done < n) {
+      const off = offset + done;
+      const i = Math.floor(off / SEGMENT_SIZE);
+      const inSeg = off - i * SEGMENT_SIZE;
+      const len = Math.min(n - done, SEGMENT_SIZE - inSeg);
+      new Uint8Array(this.#seg(i), inSeg, len).set(
+        len === n ? src : src.subarray(done, done + len),
+      );
+      done += len;
+    }
+    this.#committed.add(pageDown(offset), pageUp(offset + n));
+  }
+
+  #fillZero(s: number, e: number): void {
+    let off = s;
+    while (off < e) {
+      const i = Math.floor(off / SEGMENT_SIZE);
+      const inSeg = off - i * SEGMENT_SIZE;
+      const len = Math.min(e - off, SEGMENT_SIZE - inSeg);
+      const ab = this.#segs.get(i);
+      if (ab !== undefined) new Uint8Array(ab, inSeg, len).fill(0);
+      off += len;
+    }
+  }
+
+  /** Snapshot copy; see {@link Memory.copyFrom}. Only committed source pages are copied. */
+  copyFrom(src: Memory, srcOffset: number, dstOffset: number, len: number): void {
+    const end = Math.min(srcOffset + len, src.size);
+    const ranges = src instanceof EmulatedMemory
+      ? src.#committed.within(srcOffset, end)
+      : [[srcOffset, end] as [number, number]];
+    for (const [s, e] of ranges) {
+      for (let o = s; o < e; o += COPY_CHUNK) {
+        const n = Math.min(COPY_CHUNK, e - o);
+        const tmp = new Uint8Array(n);
+        src.read(o, tmp);
+        this.write(dstOffset + (o - srcOffset), tmp);
+      }
+    }
+  }
+
+  /** Zero; see {@link Memory.zero}. Whole pages inside the range are decommitted. */
+  zero(offset: number, len: number): void {
+    const end = offset + len;
+    for (const [s, e] of this.#committed.within(offset, end)) this.#fillZero(s, e);
+    this.#committed.remove(pageUp(offset), pageDown(end));
+  }
+
+  /** Decommit; see {@link Memory.decommit}. */
+  decommit(offset: number, len: number): void {
+    for (const [s, e] of this.#committed.within(offset, offset + len)) this.#fillZero(s, e);
+    this.#committed.remove(offset, offset + len);
+  }
+
+  /** Commit; see {@link Memory.commit}. */
+  commit(offset: number, len: number): void {
+    this.#committed.add(offset, offset + len);
+  }
+
+  /** Committed bytes; see {@link Memory.committedBytes}. */
+  committedBytes(): number {
+    return this.#committed.total;
+  }
+
+  /**
+   * A view of `[offset, offset+len)`; the range must lie within one 1 GiB segment. The pages
+   * count as committed from then on (writes through the view cannot be observed).
+   *
+   * @throws {ZxError} `ErrNotSupported` when the range crosses a 1 GiB boundary
+   */
+  view(offset: number, len: number): Uint8Array {
+    const i = Math.floor(offset / SEGMENT_SIZE);
+    const inSeg = offset - i * SEGMENT_SIZE;
+    if (inSeg + len > SEGMENT_SIZE) {
+      throw new ZxError(
+        ZxStatus.ErrNotSupported,
+        "zx_vmar_map",
+        "the emulated backend cannot give one contiguous view across a 1 GiB VMO boundary; " +
+          "use Mapping.read/write or the native backend",
+      );
+    }
+    const v = new Uint8Array(this.#seg(i), inSeg, len);
+    this.#committed.add(pageDown(offset), pageUp(offset + len));
+    return v;
+  }
+
+  /** Release; see {@link Memory.close}. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const ab of this.#segs.values()) detachBuffer(ab);
+    this.#segs.clear();
+  }
+}
+
+class EmulatedAddressSpace implements AddressSpace {
+  constructor(readonly base: number, readonly size: number) {}
+  map(
+    _addr: number,
+    _mem: Memory,
+    _memOffset: number,
+    _len: number,
+    _prot: Prot,
+    _populate: boolean,
+  ): void {}
+  protect(_addr: number, _len: number, _prot: Prot): void {}
+  unmap(_addr: number, _len: number): void {}
+  view(_addr: number, len: number, mem: Memory, memOffset: number): Uint8Array {
+    const v = mem.view(memOffset, len);
+    if (v === null) throw new Error("emulated memory always has views");
+    return v;
+  }
+  close(): void {}
+}
+
+/** The emulated backend. */
+export class EmulatedBackend implements Backend {
+  /** Always `"emulated"`. */
+  readonly kind = "emulated" as const;
+  /** Page size: 4096. */
+  readonly pageSize = PAGE;
+  /** Largest memory object: 2^40 bytes. */
+  readonly maxMemorySize = EMULATED_MAX_MEMORY;
+  /** @param reason why this backend was chosen */
+  constructor(readonly reason: string) {}
+  /** Create a sparse, zero-filled memory object. */
+  createMemory(size: number): Memory {
+    return new EmulatedMemory(size);
+  }
+  /** A simulated address space at `hint` (default 2^32). */
+  createAddressSpace(size: number, hint?: number): AddressSpace {
+    return new EmulatedAddressSpace(hint ?? 2 ** 32, size);
+  }
+  /**
+   * Views of emulated memory alias garbage-collected buffers that stay valid, so nothing needs
+   * revoking for safety; emulated memory detaches its own buffers when it shrinks or is freed.
+   */
+  detach(_view: Uint8Array): void {}
+  /** Nothing to release. */
+  close(): void {}
+}

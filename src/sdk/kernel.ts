@@ -1,0 +1,180 @@
+/**
+ * `Kernel`: an independent Zircon-style kernel — its own handle table and root VMAR — over a
+ * native or emulated memory backend.
+ *
+ * @module
+ */
+import { ZxError } from "../abi/error.ts";
+import { VmoOptions } from "../abi/options.ts";
+import { ZxStatus } from "../abi/status.ts";
+import { getEnv } from "../backend/env.ts";
+import { type BackendChoice, openBackend } from "../backend/select.ts";
+import { u32, u64 } from "../kernel/args.ts";
+import { KernelCore } from "../kernel/kernel.ts";
+import { INTERNAL, registerKernel } from "./internal.ts";
+import { Vmar } from "./vmar.ts";
+import { Vmo } from "./vmo.ts";
+
+/** Options for {@link Kernel.open}. */
+export interface KernelOptions {
+  /**
+   * `"native"` (real memfd/mmap memory; fails loudly when unavailable), `"emulated"` (pure
+   * TypeScript), or `"auto"` (native when FFI is permitted and the shim loads, else emulated).
+   * Default `"auto"`.
+   */
+  backend?: BackendChoice;
+  /** Path of the native shim library (default: `ZXVM_SHIM_PATH`, then the built one). */
+  shimPath?: string;
+  /** Seed for deterministic placement and handle values. */
+  seed?: number;
+  /** Size of the root VMAR in bytes (default 64 GiB; a page multiple). */
+  rootVmarSize?: number;
+}
+
+let defaultKernel: Kernel | null = null;
+
+/**
+ * An independent kernel. Handles from one kernel are `ErrBadHandle` in another.
+ *
+ * @example
+ * ```ts
+ * import { Kernel, ZxVmOption } from "../../mod.ts";
+ * using k = Kernel.open({ backend: "emulated", seed: 1 });
+ * using vmo = k.createVmo(4096);
+ * using m = k.rootVmar.map(ZxVmOption.VmPermRead, 0, vmo, 0, 4096);
+ * console.log(k.backend, m.addr.toString(16));
+ * ```
+ */
+export class Kernel implements Disposable {
+  readonly #core: KernelCore;
+  readonly #root: Vmar;
+
+  /**
+   * Not for users: use {@link Kernel.open}.
+   *
+   * @throws {TypeError} when called from outside zxvm
+   */
+  constructor(core: KernelCore, token: symbol) {
+    if (token !== INTERNAL) throw new TypeError("use Kernel.open()");
+    this.#core = core;
+    registerKernel(this, core);
+    this.#root = Vmar.borrowed(this, core.rootHandle);
+  }
+
+  /**
+   * Open a new kernel.
+   *
+   * @throws {ZxError} `ErrNotSupported` when `backend: "native"` cannot be loaded (the message
+   *   says why: FFI permission, missing library, compiler…); `ErrInvalidArgs` for a bad
+   *   `rootVmarSize`; `ErrNoMemory` when the address space cannot be reserved
+   * @throws {TypeError} for options of the wrong type
+   */
+  static open(options: KernelOptions = {}): Kernel {
+    const op = "zx_kernel_open";
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`${op}: options must be an object`);
+    }
+    const choice = options.backend ?? "auto";
+    if (choice !== "auto" && choice !== "native" && choice !== "emulated") {
+      throw new TypeError(`${op}: backend must be "auto", "native" or "emulated"`);
+    }
+    if (options.shimPath !== undefined && typeof options.shimPath !== "string") {
+      throw new TypeError(`${op}: shimPath must be a string`);
+    }
+    const seed = options.seed === undefined ? undefined : u32(options.seed >>> 0, "seed", op);
+    let rootSize: number | undefined;
+    if (options.rootVmarSize !== undefined) {
+      rootSize = u64(options.rootVmarSize, "rootVmarSize", op);
+      if (rootSize === 0 || rootSize % 4096 !== 0 || rootSize > 2 ** 46) {
+        throw new ZxError(
+          ZxStatus.ErrInvalidArgs,
+          op,
+          "rootVmarSize must be a non-zero page multiple of at most 2^46",
+        );
+      }
+    }
+    const backend = openBackend(choice, { shimPath: options.shimPath });
+    let core: KernelCore;
+    try {
+      core = new KernelCore(backend, { seed, rootVmarSize: rootSize });
+    } catch (e) {
+      backend.close();
+      throw e;
+    }
+    return new Kernel(core, INTERNAL);
+  }
+
+  /**
+   * The default kernel, opened on first use with the backend named by env `ZXVM_BACKEND`
+   * (`auto` when unset). Used by {@link Vmo.create} and {@link Vmar.root}. Closing it makes
+   * the next use open a fresh one.
+   */
+  static get default(): Kernel {
+    if (defaultKernel === null || defaultKernel.#core.closed) {
+      const env = getEnv("ZXVM_BACKEND");
+      const choice = env === "native" || env === "emulated" ? env : "auto";
+      defaultKernel = Kernel.open({ backend: choice });
+    }
+    return defaultKernel;
+  }
+
+  /** `"native"` or `"emulated"`. */
+  get backend(): "native" | "emulated" {
+    return this.#core.backend.kind;
+  }
+
+  /** Why this backend was chosen, in words. */
+  get backendReason(): string {
+    return this.#core.backend.reason;
+  }
+
+  /** The page size in bytes. */
+  get pageSize(): number {
+    return this.#core.pageSize;
+  }
+
+  /** The largest VMO this kernel can create, in bytes (2^40). */
+  get maxVmoSize(): number {
+    return this.#core.maxVmoSize;
+  }
+
+  /** The root VMAR (borrowed: closing it is a no-op). */
+  get rootVmar(): Vmar {
+    return this.#root;
+  }
+
+  /** Live handles (not counting the borrowed root VMAR handle). */
+  get handleCount(): number {
+    return this.#core.handleCount;
+  }
+
+  /** Whether {@link Kernel.close} has run. */
+  get closed(): boolean {
+    return this.#core.closed;
+  }
+
+  /**
+   * `zx_vmo_create` on this kernel; see {@link Vmo.create}.
+   *
+   * @throws {ZxError} `ErrInvalidArgs`, `ErrOutOfRange`, `ErrNoMemory`, `ErrBadState` (closed)
+   * @throws {TypeError} when `size` is not a number or bigint
+   */
+  createVmo(size: number | bigint, options: number = VmoOptions.Default): Vmo {
+    const op = "zx_vmo_create";
+    const s = u64(size, "size", op);
+    const o = u32(options, "options", op);
+    if (this.#core.closed) throw new ZxError(ZxStatus.ErrBadState, op, "the kernel was closed");
+    return new Vmo(this, this.#core.vmoCreate(s, o), INTERNAL);
+  }
+
+  /** Close every handle, unmap everything and release all memory. Idempotent. */
+  close(): void {
+    this.#core.close();
+    if (defaultKernel === this) defaultKernel = null;
+  }
+
+  /** Same as {@link Kernel.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

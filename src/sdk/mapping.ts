@@ -1,0 +1,127 @@
+/**
+ * `Mapping`: one successful `Vmar.map` — its range, and safe access to its memory.
+ *
+ * @module
+ */
+import { ZxError } from "../abi/error.ts";
+import { ZxStatus } from "../abi/status.ts";
+import { bytesArg, u64 } from "../kernel/args.ts";
+import type { KernelCore } from "../kernel/kernel.ts";
+import type { MappingOrigin } from "../kernel/objects.ts";
+import { INTERNAL } from "./internal.ts";
+import type { Vmar } from "./vmar.ts";
+
+/**
+ * A mapping returned by `Vmar.map`. Disposing it unmaps it (`using m = vmar.map(...)`).
+ * Accessors check the current protection and the VMO's size before touching memory, so no
+ * sequence of calls can crash the process; a forbidden access raises the fault `ZxError`
+ * (`op: "page_fault"`, with `fault: { addr, access }`).
+ */
+export class Mapping implements Disposable {
+  readonly #core: KernelCore;
+  readonly #origin: MappingOrigin;
+  readonly #vmar: Vmar;
+
+  /**
+   * Not for users: mappings come from `Vmar.map`.
+   *
+   * @throws {TypeError} when called from outside zxvm
+   */
+  constructor(core: KernelCore, vmar: Vmar, origin: MappingOrigin, token: symbol) {
+    if (token !== INTERNAL) throw new TypeError("use Vmar.map to create mappings");
+    this.#core = core;
+    this.#vmar = vmar;
+    this.#origin = origin;
+  }
+
+  /** The absolute start address (page aligned, non-zero). */
+  get addr(): number {
+    return this.#origin.addr;
+  }
+
+  /** The length in bytes (the requested length rounded up to pages). */
+  get len(): number {
+    return this.#origin.len;
+  }
+
+  /** The VMAR handle the mapping was made through. */
+  get vmar(): Vmar {
+    return this.#vmar;
+  }
+
+  /** The options the mapping was made with. */
+  get options(): number {
+    return this.#origin.options;
+  }
+
+  /** Whether any part of the mapping is still mapped. */
+  get alive(): boolean {
+    return !this.#core.closed && this.#origin.pieces.size > 0;
+  }
+
+  /**
+   * A zero-copy view of the mapping's memory (the part backed by the VMO). Only for mappings
+   * that are fully mapped, readable and writable. The view is detached (length 0) when the
+   * memory goes away — unmap, a protect that removes access, VMAR destroy, the VMO shrinking
+   * under it, kernel close; call `bytes()` again for a fresh view.
+   *
+   * @throws {ZxError} `ErrAccessDenied` (not readable+writable), `ErrBadState` (partly or
+   *   wholly unmapped), `ErrNotSupported` (emulated backend: a view across a 1 GiB boundary)
+   */
+  bytes(): Uint8Array {
+    return this.#core.originView(this.#origin);
+  }
+
+  #range(offset: number | bigint, length: number, access: "read" | "write"): number {
+    const off = u64(offset, "offset", "page_fault");
+    if (off + length > this.#origin.len) {
+      const at = this.#origin.addr + Math.min(off, this.#origin.len);
+      throw new ZxError(
+        ZxStatus.ErrOutOfRange,
+        "page_fault",
+        `${access} of ${length} bytes at offset ${off} is beyond the mapping (${this.#origin.len} bytes)`,
+        { addr: at, access },
+      );
+    }
+    if (this.#core.closed) {
+      throw new ZxError(ZxStatus.ErrBadState, "page_fault", "the kernel was closed");
+    }
+    return this.#origin.addr + off;
+  }
+
+  /**
+   * Copy `length` bytes at `offset` (relative to {@link Mapping.addr}) out of the mapping.
+   *
+   * @throws {ZxError} fault statuses: `ErrNotFound` (unmapped), `ErrAccessDenied` (not
+   *   readable), `ErrOutOfRange` (beyond the VMO's end or the mapping's end)
+   */
+  read(offset: number | bigint, length: number | bigint): Uint8Array {
+    const n = u64(length, "length", "page_fault");
+    const addr = this.#range(offset, n, "read");
+    const out = new Uint8Array(n);
+    this.#core.readAt(addr, out);
+    return out;
+  }
+
+  /**
+   * Copy `data` into the mapping at `offset`. Nothing is written unless all of it may be.
+   *
+   * @throws {ZxError} fault statuses as for {@link Mapping.read}, for write access
+   * @throws {TypeError} when `data` is not a `Uint8Array`
+   */
+  write(offset: number | bigint, data: Uint8Array): void {
+    const d = bytesArg(data, "data", "page_fault");
+    const addr = this.#range(offset, d.length, "write");
+    this.#core.writeAt(addr, d);
+  }
+
+  /** Unmap every part of this mapping still mapped (idempotent; never touches others). */
+  unmap(): void {
+    if (!this.#core.closed) this.#core.unmapOrigin(this.#origin);
+  }
+
+  /** Same as {@link Mapping.unmap}. */
+  [Symbol.dispose](): void {
+    this.unmap();
+  }
+}

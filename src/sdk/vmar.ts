@@ -1,0 +1,193 @@
+/**
+ * `Vmar`: a virtual memory address region — a range of address space that holds mappings
+ * and sub-regions.
+ *
+ * @module
+ */
+import { u32, u64 } from "../kernel/args.ts";
+import type { MappingInfo } from "../kernel/kernel.ts";
+import { Handle, handleCore, sameKernelHandle } from "./handle.ts";
+import { INTERNAL } from "./internal.ts";
+import { Kernel } from "./kernel.ts";
+import { Mapping } from "./mapping.ts";
+import type { Vmo } from "./vmo.ts";
+
+/**
+ * A handle to a VMAR. The root VMAR of a kernel is `kernel.rootVmar` (or {@link Vmar.root}
+ * for the default kernel); sub-regions come from {@link Vmar.allocate}.
+ *
+ * @example
+ * ```ts
+ * import { Vmar, Vmo, ZxVmOption } from "../../mod.ts";
+ * using vmo = Vmo.create(4096);
+ * using m = Vmar.root().map(ZxVmOption.VmPermRead | ZxVmOption.VmPermWrite, 0, vmo, 0, 4096);
+ * m.bytes()[0] = 42;
+ * console.log(vmo.read(1, 0)[0]); // 42
+ * ```
+ */
+export class Vmar extends Handle {
+  #borrowed = false;
+
+  /** The default kernel's root VMAR (borrowed: closing it does nothing). */
+  static root(): Vmar {
+    return Kernel.default.rootVmar;
+  }
+
+  /** @internal Mark as the kernel's borrowed root handle. */
+  static borrowed(kernel: Kernel, value: number): Vmar {
+    const v = new Vmar(kernel, value, INTERNAL);
+    v.#borrowed = true;
+    return v;
+  }
+
+  /** Always `"vmar"`. */
+  get type(): "vmar" {
+    return "vmar";
+  }
+
+  /** Wrap another handle value. */
+  protected rewrap(value: number): this {
+    return new Vmar(this.kernel, value, INTERNAL) as this;
+  }
+
+  /** Close the handle; a no-op for the kernel's borrowed root VMAR. Never unmaps. */
+  override close(): void {
+    if (!this.#borrowed) super.close();
+  }
+
+  /**
+   * The absolute base address.
+   *
+   * @throws {ZxError} `ErrBadHandle`
+   */
+  get base(): number {
+    return handleCore(this).vmarInfo(this.raw).base;
+  }
+
+  /**
+   * The length in bytes.
+   *
+   * @throws {ZxError} `ErrBadHandle`
+   */
+  get len(): number {
+    return handleCore(this).vmarInfo(this.raw).len;
+  }
+
+  /**
+   * `zx_vmar_allocate`: a sub-region of `size` bytes. Options: `VmCanMapRead/Write/Execute/
+   * Specific` (only what this VMAR allows), `VmSpecific` (place at `offset`), `VmCompact`,
+   * `VmOffsetIsUpperLimit`, `VmAlign*`. The child's `base`/`len` tell where it landed.
+   *
+   * @throws {ZxError} `ErrAccessDenied` (rights or CAN_MAP flags), `ErrInvalidArgs` (options,
+   *   alignment, size 0 or unaligned, offset rules, out of bounds), `ErrAlreadyExists`
+   *   (SPECIFIC overlap), `ErrNoResources` (no room), `ErrBadState` (destroyed), `ErrBadHandle`
+   */
+  allocate(options: number, offset: number | bigint, size: number | bigint): Vmar {
+    const op = "zx_vmar_allocate";
+    const r = handleCore(this).vmarAllocate(
+      this.raw,
+      u32(options, "options", op),
+      u64(offset, "offset", op),
+      u64(size, "size", op),
+    );
+    return new Vmar(this.kernel, r.handle, INTERNAL);
+  }
+
+  /**
+   * `zx_vmar_map` (the origin document's `Map`, same argument order): map `len` bytes (rounded
+   * up to pages) of `vmo` from `vmoOffset`. The mapping keeps the VMO alive after its handle
+   * closes. `vmarOffset` must be 0 unless `VmSpecific`, `VmSpecificOverwrite` or
+   * `VmOffsetIsUpperLimit` is given.
+   *
+   * @throws {ZxError} `ErrBadHandle`, `ErrWrongType`, `ErrBadState` (destroyed VMAR),
+   *   `ErrAccessDenied` (rights: MAP on the VMO, READ/WRITE/EXECUTE on both handles, CAN_MAP
+   *   flags), `ErrInvalidArgs` (options, alignment, offsets, len 0, bounds), `ErrOutOfRange`
+   *   (`vmoOffset + ROUNDUP(len)` overflows), `ErrAlreadyExists` (SPECIFIC overlap),
+   *   `ErrNoResources` (no room), `ErrNotSupported` (resizable VMO with
+   *   `VmRequireNonResizable`; discardable VMO without `VmAllowFaults`), `ErrNoMemory`
+   * @throws {TypeError} when `vmo` is not a zxvm handle
+   */
+  map(
+    options: number,
+    vmarOffset: number | bigint,
+    vmo: Vmo,
+    vmoOffset: number | bigint,
+    len: number | bigint,
+  ): Mapping {
+    const op = "zx_vmar_map";
+    const opts = u32(options, "options", op);
+    const vo = u64(vmarOffset, "vmarOffset", op);
+    const mo = u64(vmoOffset, "vmoOffset", op);
+    const l = u64(len, "len", op);
+    const vmoValue = sameKernelHandle(this, vmo, op, "vmo");
+    const core = handleCore(this);
+    const origin = core.vmarMap(this.raw, opts, vo, vmoValue, mo, l);
+    return new Mapping(core, this, origin, INTERNAL);
+  }
+
+  /**
+   * `zx_vmar_unmap`: unmap `[addr, addr + ROUNDUP(len))`, splitting mappings at the edges and
+   * destroying sub-regions wholly inside (needs `Rights.OpChildren`). Nothing mapped is OK.
+   *
+   * @throws {ZxError} `ErrInvalidArgs` (unaligned addr, len 0, outside the VMAR, a sub-region
+   *   partly covered or without OP_CHILDREN), `ErrBadState`, `ErrBadHandle`, `ErrWrongType`
+   */
+  unmap(addr: number | bigint, len: number | bigint): void {
+    const op = "zx_vmar_unmap";
+    handleCore(this).vmarUnmap(this.raw, u64(addr, "addr", op), u64(len, "len", op));
+  }
+
+  /**
+   * `zx_vmar_protect`: change the protection of a fully mapped range (splitting mappings),
+   * never beyond the rights the mappings were made with.
+   *
+   * @throws {ZxError} `ErrAccessDenied`, `ErrInvalidArgs`, `ErrNotFound` (a gap in the range),
+   *   `ErrBadState`, `ErrBadHandle`, `ErrWrongType`
+   */
+  protect(options: number, addr: number | bigint, len: number | bigint): void {
+    const op = "zx_vmar_protect";
+    handleCore(this).vmarProtect(
+      this.raw,
+      u32(options, "options", op),
+      u64(addr, "addr", op),
+      u64(len, "len", op),
+    );
+  }
+
+  /**
+   * `zx_vmar_destroy`: unmap everything inside and destroy all sub-regions. Handles stay
+   * open, but every VMAR operation on them answers `ErrBadState`.
+   *
+   * @throws {ZxError} `ErrAccessDenied` (no `Rights.OpChildren`), `ErrNotSupported` (root),
+   *   `ErrBadState` (already destroyed), `ErrBadHandle`, `ErrWrongType`
+   */
+  destroy(): void {
+    handleCore(this).vmarDestroy(this.raw);
+  }
+
+  /**
+   * `zx_vmar_op_range`: `VmoOp.Commit`, `Decommit`, `Zero`, `MapRange`, `DontNeed`,
+   * `AlwaysNeed`, `Prefetch` over the mappings in a range.
+   *
+   * @throws {ZxError} `ErrInvalidArgs`, `ErrOutOfRange`, `ErrBadState` (gaps; destroyed),
+   *   `ErrAccessDenied`, `ErrBadHandle`
+   */
+  opRange(op: number, addr: number | bigint, len: number | bigint): void {
+    const o = "zx_vmar_op_range";
+    handleCore(this).vmarOpRange(
+      this.raw,
+      u32(op, "op", o),
+      u64(addr, "addr", o),
+      u64(len, "len", o),
+    );
+  }
+
+  /**
+   * Every mapping in this VMAR's subtree, in address order (depth first).
+   *
+   * @throws {ZxError} `ErrBadHandle`, `ErrWrongType`
+   */
+  mappings(): MappingInfo[] {
+    return handleCore(this).vmarMappings(this.raw);
+  }
+}
