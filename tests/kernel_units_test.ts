@@ -1,0 +1,160 @@
+// Unit tests of the kernel's internal building blocks: argument normalisation, the ordered
+// structures behind the VMAR tree, the emulated backend's range set and the handle table.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ZxError, ZxStatus } from "../mod.ts";
+import { roundUp, u32, u64 } from "../src/kernel/args.ts";
+import { FreeSpace, Prng, SpanTree } from "../src/kernel/ordered.ts";
+import { HandleTable, KObject } from "../src/kernel/handles.ts";
+import { EmulatedMemory, RangeSet } from "../src/backend/emulated.ts";
+
+const P = 4096;
+
+function status(fn: () => unknown): number | string {
+  try {
+    fn();
+    return "ok";
+  } catch (e) {
+    if (e instanceof ZxError) return e.status;
+    if (e instanceof TypeError) return "TypeError";
+    throw e;
+  }
+}
+
+describe("args.u64", () => {
+  it("accepts integers in [0, 2^64) as number or bigint", () => {
+    assert.equal(u64(0, "x", "t"), 0);
+    assert.equal(u64(12345n, "x", "t"), 12345);
+    assert.equal(u64(2 ** 53, "x", "t"), 2 ** 53);
+    assert.equal(u64(2n ** 64n - 8192n, "x", "t"), 2 ** 64 - 8192);
+  });
+  it("rejects values outside u64 with ErrInvalidArgs and wrong types with TypeError", () => {
+    for (const v of [-1, 0.5, NaN, Infinity, -Infinity, 2 ** 64, -1n, 2n ** 64n]) {
+      assert.equal(status(() => u64(v, "x", "t")), ZxStatus.ErrInvalidArgs, String(v));
+    }
+    for (const v of ["1", null, undefined, {}, [], true]) {
+      assert.equal(status(() => u64(v, "x", "t")), "TypeError");
+    }
+  });
+  it("keeps alignment and rounding exact for bigints a double cannot hold", () => {
+    const cases = [2n ** 64n - 4096n + 2n, 2n ** 64n - 1n, 2n ** 53n + 1n, 2n ** 63n + 4097n];
+    for (const b of cases) {
+      const n = u64(b, "x", "t");
+      assert.notEqual(n % P, 0, `${b} must stay unaligned`);
+      const exact = ((b + 4095n) / 4096n) * 4096n;
+      assert.equal(BigInt(roundUp(n, P)), exact, `${b} must round up exactly`);
+    }
+  });
+  it("u32 takes flag words", () => {
+    assert.equal(u32(0xFFFFFFFF, "x", "t"), 0xFFFFFFFF);
+    assert.equal(status(() => u32(2 ** 32, "x", "t")), ZxStatus.ErrInvalidArgs);
+    assert.equal(status(() => u32("1", "x", "t")), "TypeError");
+  });
+});
+
+describe("SpanTree and FreeSpace", () => {
+  it("finds, orders and removes spans", () => {
+    const t = new SpanTree<{ start: number; end: number }>();
+    const items = [30, 10, 50, 20, 40].map((s) => ({ start: s, end: s + 5 }));
+    for (const i of items) t.insert(i);
+    assert.deepEqual(t.all().map((x) => x.start), [10, 20, 30, 40, 50]);
+    assert.equal(t.containing(22)?.start, 20);
+    assert.equal(t.containing(26), undefined);
+    assert.deepEqual(t.overlapping(24, 41).map((x) => x.start), [20, 30, 40]);
+    assert.ok(t.remove(items[0]));
+    assert.ok(!t.remove(items[0]));
+    assert.deepEqual(t.all().map((x) => x.start), [10, 20, 40, 50]);
+    assert.equal(t.size, 4);
+  });
+  it("first fit honours from, alignment and limit", () => {
+    const fs = new FreeSpace(0, 100 * P);
+    fs.take(0, 10 * P);
+    assert.equal(fs.firstFit(0, P, P, P, 100 * P), 10 * P);
+    assert.equal(fs.firstFit(0, P, 16 * P, P, 100 * P), 16 * P);
+    assert.equal(fs.firstFit(95 * P, 10 * P, P, P, 100 * P), -1);
+    assert.equal(fs.firstFit(0, 5 * P, P, P, 12 * P), -1);
+    fs.give(0, 10 * P);
+    assert.ok(fs.isFree(0, 100 * P));
+  });
+  it("fills a region exactly and reports no room after", () => {
+    const fs = new FreeSpace(0, 64 * P);
+    const rng = new Prng(7);
+    for (let i = 0; i < 64; i++) {
+      let p = fs.firstFit(rng.below(64) * P, P, P, P, 64 * P);
+      if (p < 0) p = fs.firstFit(0, P, P, P, 64 * P);
+      assert.ok(p >= 0, `page ${i} must fit`);
+      fs.take(p, p + P);
+    }
+    assert.equal(fs.firstFit(0, P, P, P, 64 * P), -1);
+  });
+});
+
+describe("RangeSet (emulated committed pages)", () => {
+  it("merges, splits and totals", () => {
+    const r = new RangeSet();
+    r.add(0, 10);
+    r.add(10, 20);
+    r.add(30, 40);
+    assert.equal(r.total, 30);
+    assert.deepEqual(r.within(0, 100), [[0, 20], [30, 40]]);
+    r.remove(5, 35);
+    assert.deepEqual(r.within(0, 100), [[0, 5], [35, 40]]);
+    assert.equal(r.total, 10);
+    r.add(0, 100);
+    assert.deepEqual(r.within(0, 100), [[0, 100]]);
+  });
+});
+
+describe("EmulatedMemory", () => {
+  it("is sparse, zero-filled, and resizes without losing data", () => {
+    const m = new EmulatedMemory(4 * P);
+    assert.deepEqual(m.view(0, 4), new Uint8Array(4));
+    m.write(P + 1, new Uint8Array([1, 2, 3]));
+    const out = new Uint8Array(3);
+    m.read(P + 1, out);
+    assert.deepEqual(out, new Uint8Array([1, 2, 3]));
+    m.resize(16 * P);
+    m.read(P + 1, out);
+    assert.deepEqual(out, new Uint8Array([1, 2, 3]));
+    m.resize(P);
+    m.resize(4 * P);
+    m.read(P + 1, out);
+    assert.deepEqual(out, new Uint8Array(3), "shrunk-away bytes read back as zero");
+    m.close();
+  });
+  it("decommit zeroes and lowers committed bytes", () => {
+    const m = new EmulatedMemory(4 * P);
+    m.write(0, new Uint8Array(2 * P).fill(9));
+    assert.equal(m.committedBytes(), 2 * P);
+    m.decommit(0, P);
+    assert.equal(m.committedBytes(), P);
+    const b = new Uint8Array(1);
+    m.read(0, b);
+    assert.equal(b[0], 0);
+    m.close();
+  });
+});
+
+describe("HandleTable", () => {
+  class Obj extends KObject {
+    get type(): "vmo" {
+      return "vmo";
+    }
+    get zxType(): number {
+      return 3;
+    }
+  }
+  it("issues distinct values with the low two bits set and never reuses a closed value", () => {
+    const t = new HandleTable(0x1234567);
+    const seen = new Set<number>();
+    const o = new Obj(1);
+    for (let i = 0; i < 200_000; i++) {
+      const e = t.add(o, 0);
+      assert.equal(e.value & 3, 3);
+      assert.ok(!seen.has(e.value));
+      seen.add(e.value);
+      t.delete(e);
+    }
+    assert.equal(o.handleCount, 0);
+  });
+});
