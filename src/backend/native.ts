@@ -1,0 +1,715 @@
+/**
+ * The native backend: real Linux memory through the C shim (`ffi/zxshim.c`).
+ *
+ * - A {@link Memory} is a memfd. Its size is the file size; resize is `ftruncate`. Reads and
+ *   writes go through a persistent shared read/write "physmap" window (an `mmap` of the memfd,
+ *   created lazily, in 1 GiB chunks for large memories) and plain `TypedArray.set`, not a syscall
+ *   per call. Because a read fault on a memfd page allocates it, the backend remembers which
+ *   pages are known to be committed and asks the file (`SEEK_DATA`/`SEEK_HOLE`) about the others:
+ *   holes read as zero without being committed, as in Zircon.
+ * - An {@link AddressSpace} is one `PROT_NONE`, `MAP_NORESERVE` reservation. Mappings land in it
+ *   with `MAP_FIXED | MAP_SHARED`; unmapping maps the reservation back (never a bare `munmap`
+ *   inside it), so nothing else can ever land there, and nothing outside it is ever touched.
+ *
+ * The module is runtime-neutral: it talks to the shim through a {@link ShimCalls} table, which
+ * `ffi_deno.ts` (Deno.dlopen) or `ffi_node.ts` (koffi) provides.
+ *
+ * @module
+ */
+import { ZxError } from "../abi/error.ts";
+import { ZxStatus } from "../abi/status.ts";
+import type { AddressSpace, Backend, Memory, Prot } from "./types.ts";
+
+export type { AddressSpace, Backend, Memory, Prot };
+
+/** A shim result: `>= 0` on success, `-errno` on failure (64-bit results may be `bigint`). */
+export type ShimResult = number | bigint;
+
+/**
+ * The shim's functions (one per C symbol of `ffi/zxshim.h`, same names and argument order) plus
+ * the runtime's pointer-view helpers. 64-bit parameters are `bigint` (Deno's fast-call path needs
+ * them); 32-bit ones (file descriptors, protection bits) are `number`. Results may be either and
+ * are normalised by the backend.
+ */
+export interface ShimCalls {
+  /** The shim's interface version (`ZXS_VERSION`, currently 1). */
+  zxs_version(): ShimResult;
+  /** The system page size. */
+  zxs_page_size(): ShimResult;
+  /** `memfd_create("zxvm", MFD_CLOEXEC)`: a new empty memory file descriptor. */
+  zxs_memfd_create(): ShimResult;
+  /** `close(fd)`. */
+  zxs_close(fd: number): ShimResult;
+  /** `ftruncate(fd, size)`. */
+  zxs_ftruncate(fd: number, size: bigint): ShimResult;
+  /** Bytes allocated to `fd` (`st_blocks * 512`). */
+  zxs_fstat_blocks(fd: number): ShimResult;
+  /** `st_size` of `fd`. */
+  zxs_fstat_size(fd: number): ShimResult;
+  /** `pread` of `len` bytes at `off` into `buf` (loops; stops at end of file); bytes read. */
+  zxs_pread(fd: number, buf: Uint8Array, len: bigint, off: bigint): ShimResult;
+  /** `pwrite` of `len` bytes of `buf` at `off` (loops until done); bytes written. */
+  zxs_pwrite(fd: number, buf: Uint8Array, len: bigint, off: bigint): ShimResult;
+  /** `fallocate(PUNCH_HOLE | KEEP_SIZE)`: release `[off, off+len)`. */
+  zxs_punch_hole(fd: number, off: bigint, len: bigint): ShimResult;
+  /** `fallocate(KEEP_SIZE)`: allocate `[off, off+len)`. */
+  zxs_allocate(fd: number, off: bigint, len: bigint): ShimResult;
+  /** `lseek(SEEK_DATA)`: first data offset `>= off`, or `-ENXIO`. */
+  zxs_seek_data(fd: number, off: bigint): ShimResult;
+  /** `lseek(SEEK_HOLE)`: first hole offset `>= off` (end of file counts as a hole). */
+  zxs_seek_hole(fd: number, off: bigint): ShimResult;
+  /** Hole-preserving copy of `len` bytes between two memory files; data bytes copied. */
+  zxs_copy_range(
+    srcFd: number,
+    srcOff: bigint,
+    dstFd: number,
+    dstOff: bigint,
+    len: bigint,
+  ): ShimResult;
+  /** Reserve `len` bytes of `PROT_NONE`, `MAP_NORESERVE` address space; the address. */
+  zxs_reserve(len: bigint): ShimResult;
+  /** Put the reservation back over `[addr, addr+len)` (`MAP_FIXED`). */
+  zxs_reserve_fixed(addr: bigint, len: bigint): ShimResult;
+  /** A read/write `MAP_SHARED` window of `fd` at `off`; the address. */
+  zxs_map_window(fd: number, off: bigint, len: bigint): ShimResult;
+  /** `mmap(addr, len, prot, MAP_SHARED | MAP_FIXED, fd, off)`. */
+  zxs_map_fixed(addr: bigint, len: bigint, prot: number, fd: number, off: bigint): ShimResult;
+  /** `mprotect(addr, len, prot)`. */
+  zxs_mprotect(addr: bigint, len: bigint, prot: number): ShimResult;
+  /** `munmap(addr, len)`. */
+  zxs_munmap(addr: bigint, len: bigint): ShimResult;
+  /** `madvise(addr, len, advice)`; advice is one of {@link ShimAdvice}. */
+  zxs_madvise(addr: bigint, len: bigint, advice: number): ShimResult;
+  /** `memcpy(buf, addr, len)`. */
+  zxs_copy_out(buf: Uint8Array, addr: bigint, len: bigint): ShimResult;
+  /** `memcpy(addr, buf, len)`. */
+  zxs_copy_in(addr: bigint, buf: Uint8Array, len: bigint): ShimResult;
+  /** `memset(addr, byte, len)`. */
+  zxs_fill(addr: bigint, byte: number, len: bigint): ShimResult;
+  /**
+   * A zero-copy, non-owning view of `len` bytes at address `addr` (its own `ArrayBuffer`, so
+   * detaching it affects no other view).
+   */
+  viewAt(addr: number, len: number): Uint8Array;
+  /** Detach `view`'s buffer: afterwards `view.length === 0`. */
+  detach(view: Uint8Array): void;
+  /** Unload the shim library. Called once, by {@link Backend.close}. */
+  unload(): void;
+}
+
+/** Advice values of {@link ShimCalls.zxs_madvise} (`ZXS_ADV_*` in `zxshim.h`). */
+export const ShimAdvice = {
+  /** `MADV_NORMAL`. */
+  Normal: 0,
+  /** `MADV_WILLNEED`: a prefetch hint. */
+  WillNeed: 1,
+  /** `MADV_DONTNEED`. */
+  DontNeed: 2,
+} as const;
+
+/** The shim interface version this module expects from {@link ShimCalls.zxs_version}. */
+export const SHIM_VERSION = 1;
+
+/** The largest memory object of the native backend: 2^40 bytes (1 TiB). */
+export const NATIVE_MAX_MEMORY_SIZE: number = 2 ** 40;
+
+/** Size of one physmap window chunk: 1 GiB. Memories larger than this get several windows. */
+export const WINDOW_CHUNK: number = 2 ** 30;
+
+/** Smallest physmap window mapping (windows grow in powers of two up to {@link WINDOW_CHUNK}). */
+const MIN_WINDOW = 64 * 1024;
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  4: "EINTR",
+  5: "EIO",
+  9: "EBADF",
+  11: "EAGAIN",
+  12: "ENOMEM",
+  13: "EACCES",
+  14: "EFAULT",
+  16: "EBUSY",
+  19: "ENODEV",
+  22: "EINVAL",
+  23: "ENFILE",
+  24: "EMFILE",
+  27: "EFBIG",
+  28: "ENOSPC",
+  38: "ENOSYS",
+  75: "EOVERFLOW",
+  95: "EOPNOTSUPP",
+};
+
+const ENXIO = 6;
+
+/** The Zircon status for a failed syscall's errno. */
+function statusForErrno(errno: number): ZxStatus {
+  switch (errno) {
+    case 12: // ENOMEM
+    case 11: // EAGAIN (e.g. locked-memory limits)
+    case 27: // EFBIG
+    case 28: // ENOSPC
+    case 75: // EOVERFLOW
+      return ZxStatus.ErrNoMemory;
+    case 23: // ENFILE
+    case 24: // EMFILE
+      return ZxStatus.ErrNoResources;
+    default:
+      return ZxStatus.ErrInternal;
+  }
+}
+
+function fail(op: string, what: string, errno: number): never {
+  const name = ERRNO_NAMES[errno] ?? `errno ${errno}`;
+  throw new ZxError(statusForErrno(errno), op, `${what} failed: ${name} (${errno})`);
+}
+
+/** Normalise a shim result to a number, throwing the matching `ZxError` when it is `-errno`. */
+function check(r: ShimResult, op: string, what: string): number {
+  const n = typeof r === "number" ? r : Number(r);
+  if (n < 0) fail(op, what, -n);
+  return n;
+}
+
+/** A lazily created physmap window over one chunk of a memory. */
+interface Window {
+  /** Address of the mapping. */
+  addr: number;
+  /** Mapped length (may extend past the file's end; those bytes are never touched). */
+  len: number;
+  /** Zero-copy view of the whole mapping. */
+  view: Uint8Array;
+  /** One byte per page: 1 when the page is known to be committed (safe to read via the view). */
+  known: Uint8Array;
+}
+
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** A native memory object: one memfd plus its physmap windows. */
+export class NativeMemory implements Memory {
+  /** The memfd (readable by other processes through `/proc/<pid>/fd/<fd>`). */
+  readonly fd: number;
+  #size: number;
+  #closed = false;
+  readonly #calls: ShimCalls;
+  readonly #ps: number;
+  readonly #owner: NativeBackend;
+  #wins: (Window | undefined)[] = [];
+  // Fast path (chunk 0): the window view, its known-page map, and how far it may be used.
+  #v0: Uint8Array | null = null;
+  #k0: Uint8Array | null = null;
+  #fastEnd = 0;
+
+  /**
+   * Wrap an open memfd of `size` bytes. Use {@link NativeBackend.createMemory} instead.
+   *
+   * @param owner the backend that tracks this memory
+   * @param fd the memfd, owned from now on
+   * @param size its current size in bytes
+   */
+  constructor(owner: NativeBackend, fd: number, size: number) {
+    this.#owner = owner;
+    this.#calls = owner.calls;
+    this.#ps = owner.pageSize;
+    this.fd = fd;
+    this.#size = size;
+  }
+
+  /** Current size in bytes. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Whether {@link NativeMemory.close} has run. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The physmap window of chunk `ci`, mapped or grown so that it covers the current size. */
+  #window(ci: number, op: string): Window {
+    const base = ci * WINDOW_CHUNK;
+    const want = Math.min(WINDOW_CHUNK, this.#size - base);
+    const old = this.#wins[ci];
+    if (old !== undefined && old.len >= want) return old;
+    const len = Math.min(WINDOW_CHUNK, Math.max(MIN_WINDOW, this.#ps, nextPow2(want)));
+    const c = this.#calls;
+    const addr = check(c.zxs_map_window(this.fd, BigInt(base), BigInt(len)), op, "mmap(window)");
+    let view: Uint8Array;
+    try {
+      view = c.viewAt(addr, len);
+    } catch (e) {
+      c.zxs_munmap(BigInt(addr), BigInt(len));
+      throw e;
+    }
+    const known = new Uint8Array(len / this.#ps);
+    if (old !== undefined) {
+      known.set(old.known);
+      this.#dropWindow(old);
+    }
+    const w: Window = { addr, len, view, known };
+    this.#wins[ci] = w;
+    if (ci === 0) this.#setFast(w);
+    return w;
+  }
+
+  #setFast(w: Window | undefined): void {
+    this.#v0 = w?.view ?? null;
+    this.#k0 = w?.known ?? null;
+    this.#fastEnd = w === undefined ? 0 : Math.min(w.len, this.#size);
+  }
+
+  #dropWindow(w: Window): void {
+    this.#calls.detach(w.view);
+    this.#calls.zxs_munmap(BigInt(w.addr), BigInt(w.len));
+  }
+
+  /** Mark the pages of `[start, end)` (absolute offsets) as known-committed or not. */
+  #mark(start: number, end: number, value: 0 | 1): void {
+    if (end <= start) return;
+    const ps = this.#ps;
+    for (let ci = Math.floor(start / WINDOW_CHUNK); ci * WINDOW_CHUNK < end; ci++) {
+      const w = this.#wins[ci];
+      if (w === undefined) continue;
+      const base = ci * WINDOW_CHUNK;
+      const a = Math.max(start, base) - base;
+      const b = Math.min(end, base + w.len) - base;
+      if (b <= a) continue;
+      // Marking covers every touched page; clearing covers whole pages only (a partly
+      // released page is still committed).
+      const p0 = value === 1 ? Math.floor(a / ps) : Math.ceil(a / ps);
+      const p1 = value === 1 ? Math.ceil(b / ps) : Math.floor(b / ps);
+      if (p1 > p0) w.known.fill(value, p0, p1);
+    }
+  }
+
+  /** Resize to `size` bytes (ftruncate); windows are remapped lazily on the next access. */
+  resize(size: number): void {
+    const op = "zx_vmo_set_size";
+    check(this.#calls.zxs_ftruncate(this.fd, BigInt(size)), op, "ftruncate");
+    const old = this.#size;
+    this.#size = size;
+    if (size < old) {
+      // Truncation released the tail: forget it, and drop windows lying wholly past the end.
+      this.#mark(size, old, 0);
+      for (let ci = this.#wins.length - 1; ci >= 0 && ci * WINDOW_CHUNK >= size; ci--) {
+        const w = this.#wins[ci];
+        if (w !== undefined) this.#dropWindow(w);
+        this.#wins.length = ci;
+      }
+    }
+    this.#setFast(this.#wins[0]);
+  }
+
+  /** Copy `dst.length` bytes at `offset` into `dst`. */
+  read(offset: number, dst: Uint8Array): void {
+    const n = dst.length;
+    if (n === 0) return;
+    const end = offset + n;
+    if (end <= this.#fastEnd) {
+      const k = this.#k0!;
+      const shift = this.#owner.pageShift;
+      const p1 = (end - 1) >>> shift;
+      let p = offset >>> shift;
+      while (p <= p1 && k[p] === 1) p++;
+      if (p > p1) {
+        const v = this.#v0!;
+        if (n <= 32) {
+          for (let i = 0; i < n; i++) dst[i] = v[offset + i];
+        } else {
+          dst.set(v.subarray(offset, end));
+        }
+        return;
+      }
+    }
+    this.#readSlow(offset, dst);
+  }
+
+  #readSlow(offset: number, dst: Uint8Array): void {
+    const op = "zx_vmo_read";
+    const c = this.#calls;
+    const ps = this.#ps;
+    const end = offset + dst.length;
+    let pos = offset;
+    while (pos < end) {
+      const ci = Math.floor(pos / WINDOW_CHUNK);
+      const base = ci * WINDOW_CHUNK;
+      const cEnd = Math.min(end, base + WINDOW_CHUNK);
+      const w = this.#window(ci, op);
+      while (pos < cEnd) {
+        let p = Math.floor((pos - base) / ps);
+        if (w.known[p] === 1) {
+          // A run of known-committed pages: copy straight from the window.
+          while (base + p * ps < cEnd && w.known[p] === 1) p++;
+          const runEnd = Math.min(cEnd, base + p * ps);
+          dst.set(w.view.subarray(pos - base, runEnd - base), pos - offset);
+          pos = runEnd;
+          continue;
+        }
+        // Unknown: ask the file where its data is. Holes read as zero and stay holes.
+        const d = Number(c.zxs_seek_data(this.fd, BigInt(pos)));
+        if (d < 0 && d !== -ENXIO) fail(op, "lseek(SEEK_DATA)", -d);
+        if (d < 0 || d > pos) {
+          const zEnd = d < 0 ? cEnd : Math.min(cEnd, d);
+          dst.fill(0, pos - offset, zEnd - offset);
+          pos = zEnd;
+          continue;
+        }
+        const h = check(c.zxs_seek_hole(this.fd, BigInt(pos)), op, "lseek(SEEK_HOLE)");
+        const dEnd = Math.min(cEnd, Math.max(h, pos + 1));
+        this.#mark(pos, dEnd, 1);
+        dst.set(w.view.subarray(pos - base, dEnd - base), pos - offset);
+        pos = dEnd;
+      }
+    }
+  }
+
+  /** Copy `src` into the memory at `offset`. */
+  write(offset: number, src: Uint8Array): void {
+    const n = src.length;
+    if (n === 0) return;
+    const end = offset + n;
+    if (end <= this.#fastEnd) {
+      const v = this.#v0!;
+      if (n <= 32) {
+        for (let i = 0; i < n; i++) v[offset + i] = src[i];
+      } else {
+        v.set(src, offset);
+      }
+      const k = this.#k0!;
+      const shift = this.#owner.pageShift;
+      const p1 = (end - 1) >>> shift;
+      for (let p = offset >>> shift; p <= p1; p++) k[p] = 1;
+      return;
+    }
+    this.#writeSlow(offset, src);
+  }
+
+  #writeSlow(offset: number, src: Uint8Array): void {
+    const end = offset + src.length;
+    let pos = offset;
+    while (pos < end) {
+      const ci = Math.floor(pos / WINDOW_CHUNK);
+      const base = ci * WINDOW_CHUNK;
+      const cEnd = Math.min(end, base + WINDOW_CHUNK);
+      const w = this.#window(ci, "zx_vmo_write");
+      w.view.set(src.subarray(pos - offset, cEnd - offset), pos - base);
+      this.#mark(pos, cEnd, 1);
+      pos = cEnd;
+    }
+  }
+
+  /** Copy `len` bytes of `src` at `srcOffset` to `dstOffset`, keeping holes sparse. */
+  copyFrom(src: Memory, srcOffset: number, dstOffset: number, len: number): void {
+    if (len === 0) return;
+    const op = "zx_vmo_create_child";
+    if (!(src instanceof NativeMemory) || src.#closed) {
+      throw new ZxError(ZxStatus.ErrInternal, op, "copyFrom: source is not a live native memory");
+    }
+    const r = this.#calls.zxs_copy_range(
+      src.fd,
+      BigInt(srcOffset),
+      this.fd,
+      BigInt(dstOffset),
+      BigInt(len),
+    );
+    // The destination range was punched first; whatever was copied is rediscovered on read.
+    this.#mark(dstOffset, dstOffset + len, 0);
+    check(r, op, "copy_range");
+  }
+
+  /** Make `[offset, offset+len)` read as zero, releasing the whole pages inside it. */
+  zero(offset: number, len: number): void {
+    if (len === 0) return;
+    const ps = this.#ps;
+    const end = offset + len;
+    const a = Math.ceil(offset / ps) * ps;
+    const b = Math.floor(end / ps) * ps;
+    if (a < b) {
+      this.decommit(a, b - a);
+      if (offset < a) this.#zeroPartial(offset, a);
+      if (b < end) this.#zeroPartial(b, end);
+    } else {
+      // No whole page inside: one or two partial pages.
+      const mid = Math.min(end, a);
+      this.#zeroPartial(offset, mid);
+      if (mid < end) this.#zeroPartial(mid, end);
+    }
+  }
+
+  /** Zero `[start, end)`, which lies inside one page, unless that page is a hole already. */
+  #zeroPartial(start: number, end: number): void {
+    const op = "zx_vmo_op_range";
+    const ps = this.#ps;
+    const page = Math.floor(start / ps) * ps;
+    const ci = Math.floor(page / WINDOW_CHUNK);
+    const base = ci * WINDOW_CHUNK;
+    const w = this.#window(ci, op);
+    const p = (page - base) / ps;
+    if (w.known[p] !== 1) {
+      const d = Number(this.#calls.zxs_seek_data(this.fd, BigInt(page)));
+      if (d < 0 && d !== -ENXIO) fail(op, "lseek(SEEK_DATA)", -d);
+      if (d !== page) return; // a hole: it already reads as zero
+      w.known[p] = 1;
+    }
+    w.view.fill(0, start - base, end - base);
+  }
+
+  /** Release the pages of `[offset, offset+len)`; they read back as zero. */
+  decommit(offset: number, len: number): void {
+    if (len === 0) return;
+    const r = this.#calls.zxs_punch_hole(this.fd, BigInt(offset), BigInt(len));
+    check(r, "zx_vmo_op_range", "fallocate(PUNCH_HOLE)");
+    this.#mark(offset, offset + len, 0);
+  }
+
+  /** Allocate the pages of `[offset, offset+len)` (clipped to the size) without changing them. */
+  commit(offset: number, len: number): void {
+    const end = Math.min(offset + len, this.#size);
+    if (end <= offset) return;
+    const r = this.#calls.zxs_allocate(this.fd, BigInt(offset), BigInt(end - offset));
+    check(r, "zx_vmo_op_range", "fallocate");
+    this.#mark(offset, end, 1);
+  }
+
+  /** Bytes currently allocated to the memfd. */
+  committedBytes(): number {
+    return check(this.#calls.zxs_fstat_blocks(this.fd), "zx_object_get_info", "fstat");
+  }
+
+  /** Native memory offers views only through mapped addresses: always `null`. */
+  view(_offset: number, _len: number): Uint8Array | null {
+    return null;
+  }
+
+  /** Unmap the windows and close the memfd. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of this.#wins) if (w !== undefined) this.#dropWindow(w);
+    this.#wins = [];
+    this.#setFast(undefined);
+    this.#calls.zxs_close(this.fd);
+    this.#owner.forget(this);
+  }
+}
+
+/** A native address space: one `PROT_NONE`, `MAP_NORESERVE` reservation. */
+export class NativeAddressSpace implements AddressSpace {
+  /** First address of the reservation. */
+  readonly base: number;
+  /** Length of the reservation in bytes. */
+  readonly size: number;
+  readonly #calls: ShimCalls;
+  readonly #owner: NativeBackend;
+  #closed = false;
+
+  /**
+   * Wrap a reservation. Use {@link NativeBackend.createAddressSpace} instead.
+   *
+   * @param owner the backend that tracks this address space
+   * @param base the reservation's address
+   * @param size its length
+   */
+  constructor(owner: NativeBackend, base: number, size: number) {
+    this.#owner = owner;
+    this.#calls = owner.calls;
+    this.base = base;
+    this.size = size;
+  }
+
+  /** Whether {@link NativeAddressSpace.close} has run. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #inside(addr: number, len: number, op: string): void {
+    if (this.#closed || addr < this.base || len < 0 || addr + len > this.base + this.size) {
+      throw new ZxError(
+        ZxStatus.ErrInternal,
+        op,
+        `range [0x${addr.toString(16)}, +0x${len.toString(16)}) is outside the reservation` +
+          (this.#closed ? " (closed)" : ""),
+      );
+    }
+  }
+
+  /** Map `len` bytes of `mem` at `memOffset` to `addr` (`MAP_FIXED | MAP_SHARED`). */
+  map(
+    addr: number,
+    mem: Memory,
+    memOffset: number,
+    len: number,
+    prot: Prot,
+    populate: boolean,
+  ): void {
+    const op = "zx_vmar_map";
+    this.#inside(addr, len, op);
+    if (len === 0) return;
+    if (!(mem instanceof NativeMemory) || mem.closed) {
+      throw new ZxError(ZxStatus.ErrInternal, op, "map: not a live native memory");
+    }
+    const c = this.#calls;
+    const fileLen = memOffset >= NATIVE_MAX_MEMORY_SIZE
+      ? 0
+      : Math.min(len, NATIVE_MAX_MEMORY_SIZE - memOffset);
+    if (fileLen > 0) {
+      const r = Number(
+        c.zxs_map_fixed(BigInt(addr), BigInt(fileLen), prot, mem.fd, BigInt(memOffset)),
+      );
+      if (r < 0) {
+        // A failed MAP_FIXED may have unmapped the range: make sure the reservation is back.
+        c.zxs_reserve_fixed(BigInt(addr), BigInt(len));
+        fail(op, "mmap(MAP_FIXED)", -r);
+      }
+      if (populate && prot !== 0) c.zxs_madvise(BigInt(addr), BigInt(fileLen), ShimAdvice.WillNeed);
+    }
+    if (fileLen < len) {
+      // Past the largest memory: keep (or put back) the inaccessible reservation.
+      check(c.zxs_reserve_fixed(BigInt(addr + fileLen), BigInt(len - fileLen)), op, "mmap");
+    }
+  }
+
+  /** `mprotect` the mapped range `[addr, addr+len)`. */
+  protect(addr: number, len: number, prot: Prot): void {
+    const op = "zx_vmar_protect";
+    this.#inside(addr, len, op);
+    if (len === 0) return;
+    check(this.#calls.zxs_mprotect(BigInt(addr), BigInt(len), prot), op, "mprotect");
+  }
+
+  /** Return `[addr, addr+len)` to the inaccessible reservation. */
+  unmap(addr: number, len: number): void {
+    const op = "zx_vmar_unmap";
+    this.#inside(addr, len, op);
+    if (len === 0) return;
+    check(this.#calls.zxs_reserve_fixed(BigInt(addr), BigInt(len)), op, "mmap(reserve)");
+  }
+
+  /** A zero-copy view of the mapped range `[addr, addr+len)`. */
+  view(addr: number, len: number, _mem: Memory, _memOffset: number): Uint8Array {
+    this.#inside(addr, len, "zx_vmar_map");
+    if (len === 0) return new Uint8Array(0);
+    return this.#calls.viewAt(addr, len);
+  }
+
+  /** Unmap the whole reservation. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#calls.zxs_munmap(BigInt(this.base), BigInt(this.size));
+    this.#owner.forget(this);
+  }
+}
+
+/** Options of {@link createNativeBackend}. */
+export interface NativeBackendOptions {
+  /** Why this backend was chosen (shown as `Kernel.backendReason`). */
+  reason?: string;
+}
+
+/** The native {@link Backend} over a {@link ShimCalls} table. */
+export class NativeBackend implements Backend {
+  /** Always `"native"`. */
+  readonly kind: "native" = "native";
+  /** Why this backend was chosen. */
+  readonly reason: string;
+  /** The system page size. */
+  readonly pageSize: number;
+  /** `log2(pageSize)`. */
+  readonly pageShift: number;
+  /** 2^40 bytes. */
+  readonly maxMemorySize: number = NATIVE_MAX_MEMORY_SIZE;
+  /** The shim table this backend calls. */
+  readonly calls: ShimCalls;
+  readonly #live = new Set<NativeMemory | NativeAddressSpace>();
+  #closed = false;
+
+  /**
+   * Create the backend. Prefer {@link createNativeBackend}.
+   *
+   * @param calls the shim table
+   * @param opts see {@link NativeBackendOptions}
+   */
+  constructor(calls: ShimCalls, opts: NativeBackendOptions = {}) {
+    this.calls = calls;
+    const ver = Number(calls.zxs_version());
+    if (ver !== SHIM_VERSION) {
+      throw new ZxError(
+        ZxStatus.ErrNotSupported,
+        "zx_kernel_open",
+        `shim interface version ${ver}, expected ${SHIM_VERSION}: rebuild the shim`,
+      );
+    }
+    this.pageSize = check(calls.zxs_page_size(), "zx_kernel_open", "sysconf(_SC_PAGESIZE)");
+    this.pageShift = Math.log2(this.pageSize);
+    if (!Number.isInteger(this.pageShift) || WINDOW_CHUNK % this.pageSize !== 0) {
+      throw new ZxError(ZxStatus.ErrNotSupported, "zx_kernel_open", `page size ${this.pageSize}`);
+    }
+    this.reason = opts.reason ?? "native: memfd + mmap through the zxshim library";
+  }
+
+  /** Number of memories and address spaces not yet closed. */
+  get liveObjects(): number {
+    return this.#live.size;
+  }
+
+  /** Create a zero-filled memfd of `size` bytes. */
+  createMemory(size: number): NativeMemory {
+    const op = "zx_vmo_create";
+    const c = this.calls;
+    const fd = check(c.zxs_memfd_create(), op, "memfd_create");
+    const r = Number(c.zxs_ftruncate(fd, BigInt(size)));
+    if (r < 0) {
+      c.zxs_close(fd);
+      fail(op, "ftruncate", -r);
+    }
+    const m = new NativeMemory(this, fd, size);
+    this.#live.add(m);
+    return m;
+  }
+
+  /** Reserve `size` bytes of address space (the hint is ignored). */
+  createAddressSpace(size: number, _hint?: number): NativeAddressSpace {
+    const base = check(this.calls.zxs_reserve(BigInt(size)), "zx_vmar_allocate", "mmap(reserve)");
+    const as = new NativeAddressSpace(this, base, size);
+    this.#live.add(as);
+    return as;
+  }
+
+  /** Detach `view` (its length becomes 0). */
+  detach(view: Uint8Array): void {
+    if (view.byteLength === 0 && view.buffer.byteLength === 0) return;
+    this.calls.detach(view);
+  }
+
+  /** @internal Called by a memory or address space when it closes. */
+  forget(obj: NativeMemory | NativeAddressSpace): void {
+    this.#live.delete(obj);
+  }
+
+  /** Close every memory and address space still open, then unload the shim. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const o of [...this.#live]) o.close();
+    this.calls.unload();
+  }
+}
+
+/**
+ * Create the native backend over a shim table.
+ *
+ * @param calls the shim functions and view helpers (from `ffi_deno.ts` or `ffi_node.ts`)
+ * @param opts see {@link NativeBackendOptions}
+ * @returns the backend
+ */
+export function createNativeBackend(
+  calls: ShimCalls,
+  opts: NativeBackendOptions = {},
+): NativeBackend {
+  return new NativeBackend(calls, opts);
+}
