@@ -59,6 +59,7 @@ function pattern(len: number, seed: number): Uint8Array {
 
 describe("native backend", { skip }, () => {
   let be: NativeBackend;
+  let beSyscalls: NativeBackend;
   let ps = 4096;
   let baselineFds = 0;
 
@@ -75,11 +76,13 @@ describe("native backend", { skip }, () => {
     }
     baselineFds = fdCount();
     be = loadDenoBackend({}) as NativeBackend;
+    beSyscalls = loadDenoBackend({ physmap: false }) as NativeBackend;
     ps = be.pageSize;
   });
 
   after(() => {
     be?.close();
+    beSyscalls?.close();
   });
 
   it("reports its shape", () => {
@@ -190,175 +193,180 @@ describe("native backend", { skip }, () => {
     }
   });
 
-  it("read/write round-trip, across pages, window growth and resizes", () => {
-    const mem = be.createMemory(4 * ps);
-    try {
-      const small = pattern(64, 1);
-      mem.write(100, small);
-      const back = new Uint8Array(64);
-      mem.read(100, back);
-      assert.deepEqual(back, small);
+  for (const physmap of [true, false]) {
+    const mb = (): NativeBackend => physmap ? be : beSyscalls;
+    describe(physmap ? "memory (physmap windows)" : "memory (pread/pwrite only)", () => {
+      it("read/write round-trip, across pages, window growth and resizes", () => {
+        const mem = mb().createMemory(4 * ps);
+        try {
+          const small = pattern(64, 1);
+          mem.write(100, small);
+          const back = new Uint8Array(64);
+          mem.read(100, back);
+          assert.deepEqual(back, small);
 
-      const cross = pattern(3 * ps, 2);
-      mem.write(ps / 2, cross);
-      const back2 = new Uint8Array(3 * ps);
-      mem.read(ps / 2, back2);
-      assert.deepEqual(back2, cross);
+          const cross = pattern(3 * ps, 2);
+          mem.write(ps / 2, cross);
+          const back2 = new Uint8Array(3 * ps);
+          mem.read(ps / 2, back2);
+          assert.deepEqual(back2, cross);
 
-      // Grow well past the first window (64 KiB), write at the end, read everything back.
-      mem.resize(1024 * ps);
-      assert.equal(mem.size, 1024 * ps);
-      const tail = pattern(2 * ps, 3);
-      mem.write(1022 * ps, tail);
-      const back3 = new Uint8Array(2 * ps);
-      mem.read(1022 * ps, back3);
-      assert.deepEqual(back3, tail);
-      mem.read(ps / 2, back2);
-      assert.deepEqual(back2, cross);
-      const mid = new Uint8Array(ps);
-      mem.read(500 * ps, mid);
-      assert.ok(mid.every((b) => b === 0));
+          // Grow well past the first window (64 KiB), write at the end, read everything back.
+          mem.resize(1024 * ps);
+          assert.equal(mem.size, 1024 * ps);
+          const tail = pattern(2 * ps, 3);
+          mem.write(1022 * ps, tail);
+          const back3 = new Uint8Array(2 * ps);
+          mem.read(1022 * ps, back3);
+          assert.deepEqual(back3, tail);
+          mem.read(ps / 2, back2);
+          assert.deepEqual(back2, cross);
+          const mid = new Uint8Array(ps);
+          mem.read(500 * ps, mid);
+          assert.ok(mid.every((b) => b === 0));
 
-      // Shrink discards the tail; growing again reads zeros there.
-      mem.resize(2 * ps);
-      mem.resize(1024 * ps);
-      mem.read(1022 * ps, back3);
-      assert.ok(back3.every((b) => b === 0));
-      const head = new Uint8Array(ps);
-      mem.read(ps / 2, head);
-      assert.deepEqual(head, cross.subarray(0, ps));
+          // Shrink discards the tail; growing again reads zeros there.
+          mem.resize(2 * ps);
+          mem.resize(1024 * ps);
+          mem.read(1022 * ps, back3);
+          assert.ok(back3.every((b) => b === 0));
+          const head = new Uint8Array(ps);
+          mem.read(ps / 2, head);
+          assert.deepEqual(head, cross.subarray(0, ps));
 
-      mem.resize(0);
-      assert.equal(mem.size, 0);
-      assert.equal(mem.committedBytes(), 0);
-      mem.resize(ps);
-      const z = new Uint8Array(ps);
-      mem.read(0, z);
-      assert.ok(z.every((b) => b === 0));
-    } finally {
-      mem.close();
-    }
-  });
+          mem.resize(0);
+          assert.equal(mem.size, 0);
+          assert.equal(mem.committedBytes(), 0);
+          mem.resize(ps);
+          const z = new Uint8Array(ps);
+          mem.read(0, z);
+          assert.ok(z.every((b) => b === 0));
+        } finally {
+          mem.close();
+        }
+      });
 
-  it("a 1 TiB memory is sparse and works across 1 GiB window chunks", () => {
-    const mem = be.createMemory(be.maxMemorySize);
-    try {
-      const data = pattern(ps, 4);
-      const spots = [0, 2 ** 30 - 100, 3 * 2 ** 30, be.maxMemorySize - ps];
-      for (const off of spots) mem.write(off, data);
-      for (const off of spots) {
-        const back = new Uint8Array(ps);
-        mem.read(off, back);
-        assert.deepEqual(back, data, `at ${off}`);
-      }
-      assert.ok(mem.committedBytes() <= 8 * ps, `committed ${mem.committedBytes()}`);
-      const z = new Uint8Array(64);
-      mem.read(2 ** 35, z);
-      assert.ok(z.every((b) => b === 0));
-    } finally {
-      mem.close();
-    }
-  });
+      it("a 1 TiB memory is sparse and works across 1 GiB window chunks", () => {
+        const mem = mb().createMemory(mb().maxMemorySize);
+        try {
+          const data = pattern(ps, 4);
+          const spots = [0, 2 ** 30 - 100, 3 * 2 ** 30, mb().maxMemorySize - ps];
+          for (const off of spots) mem.write(off, data);
+          for (const off of spots) {
+            const back = new Uint8Array(ps);
+            mem.read(off, back);
+            assert.deepEqual(back, data, `at ${off}`);
+          }
+          assert.ok(mem.committedBytes() <= 8 * ps, `committed ${mem.committedBytes()}`);
+          const z = new Uint8Array(64);
+          mem.read(2 ** 35, z);
+          assert.ok(z.every((b) => b === 0));
+        } finally {
+          mem.close();
+        }
+      });
 
-  it("reading holes does not commit; decommit reads zero and lowers committedBytes", () => {
-    const mem = be.createMemory(64 * ps);
-    try {
-      const buf = new Uint8Array(64 * ps);
-      mem.read(0, buf);
-      assert.equal(mem.committedBytes(), 0);
-      mem.write(0, pattern(8 * ps, 5));
-      assert.equal(mem.committedBytes(), 8 * ps);
-      mem.read(0, buf);
-      assert.equal(mem.committedBytes(), 8 * ps);
+      it("reading holes does not commit; decommit reads zero and lowers committedBytes", () => {
+        const mem = mb().createMemory(64 * ps);
+        try {
+          const buf = new Uint8Array(64 * ps);
+          mem.read(0, buf);
+          assert.equal(mem.committedBytes(), 0);
+          mem.write(0, pattern(8 * ps, 5));
+          assert.equal(mem.committedBytes(), 8 * ps);
+          mem.read(0, buf);
+          assert.equal(mem.committedBytes(), 8 * ps);
 
-      mem.decommit(2 * ps, 4 * ps);
-      assert.equal(mem.committedBytes(), 4 * ps);
-      const got = new Uint8Array(8 * ps);
-      mem.read(0, got);
-      const want = pattern(8 * ps, 5);
-      want.fill(0, 2 * ps, 6 * ps);
-      assert.deepEqual(got, want);
+          mem.decommit(2 * ps, 4 * ps);
+          assert.equal(mem.committedBytes(), 4 * ps);
+          const got = new Uint8Array(8 * ps);
+          mem.read(0, got);
+          const want = pattern(8 * ps, 5);
+          want.fill(0, 2 * ps, 6 * ps);
+          assert.deepEqual(got, want);
 
-      mem.commit(10 * ps, 3 * ps);
-      assert.equal(mem.committedBytes(), 7 * ps);
-      const c = new Uint8Array(3 * ps);
-      mem.read(10 * ps, c);
-      assert.ok(c.every((b) => b === 0));
+          mem.commit(10 * ps, 3 * ps);
+          assert.equal(mem.committedBytes(), 7 * ps);
+          const c = new Uint8Array(3 * ps);
+          mem.read(10 * ps, c);
+          assert.ok(c.every((b) => b === 0));
 
-      // zero(): whole pages released, partial pages cleared in place, holes left alone.
-      mem.zero(100, 7 * ps);
-      mem.read(0, got);
-      const want2 = want.slice();
-      want2.fill(0, 100, 100 + 7 * ps);
-      assert.deepEqual(got, want2);
-      assert.equal(mem.committedBytes(), 5 * ps); // pages 0 and 7 + the three committed ones
-      mem.zero(40 * ps + 10, 20);
-      assert.equal(mem.committedBytes(), 5 * ps);
-    } finally {
-      mem.close();
-    }
-  });
+          // zero(): whole pages released, partial pages cleared in place, holes left alone.
+          mem.zero(100, 7 * ps);
+          mem.read(0, got);
+          const want2 = want.slice();
+          want2.fill(0, 100, 100 + 7 * ps);
+          assert.deepEqual(got, want2);
+          assert.equal(mem.committedBytes(), 5 * ps); // pages 0 and 7 + the three committed ones
+          mem.zero(40 * ps + 10, 20);
+          assert.equal(mem.committedBytes(), 5 * ps);
+        } finally {
+          mem.close();
+        }
+      });
 
-  it("copyFrom keeps holes sparse and zero-fills past the source size", () => {
-    const src = be.createMemory(1024 * ps);
-    const dst = be.createMemory(2048 * ps);
-    try {
-      const a = pattern(ps, 6);
-      const b = pattern(ps, 7);
-      src.write(3 * ps, a);
-      src.write(900 * ps, b);
-      dst.write(1500 * ps, pattern(ps, 8)); // overwritten by the copy (source is short there)
-      dst.write(0, pattern(ps, 9));
-      dst.copyFrom(src, 0, 0, 2048 * ps);
-      assert.equal(dst.committedBytes(), 2 * ps);
-      const got = new Uint8Array(ps);
-      dst.read(3 * ps, got);
-      assert.deepEqual(got, a);
-      dst.read(900 * ps, got);
-      assert.deepEqual(got, b);
-      dst.read(1500 * ps, got);
-      assert.ok(got.every((x) => x === 0));
-      dst.read(0, got);
-      assert.ok(got.every((x) => x === 0));
+      it("copyFrom keeps holes sparse and zero-fills past the source size", () => {
+        const src = mb().createMemory(1024 * ps);
+        const dst = mb().createMemory(2048 * ps);
+        try {
+          const a = pattern(ps, 6);
+          const b = pattern(ps, 7);
+          src.write(3 * ps, a);
+          src.write(900 * ps, b);
+          dst.write(1500 * ps, pattern(ps, 8)); // overwritten by the copy (source is short there)
+          dst.write(0, pattern(ps, 9));
+          dst.copyFrom(src, 0, 0, 2048 * ps);
+          assert.equal(dst.committedBytes(), 2 * ps);
+          const got = new Uint8Array(ps);
+          dst.read(3 * ps, got);
+          assert.deepEqual(got, a);
+          dst.read(900 * ps, got);
+          assert.deepEqual(got, b);
+          dst.read(1500 * ps, got);
+          assert.ok(got.every((x) => x === 0));
+          dst.read(0, got);
+          assert.ok(got.every((x) => x === 0));
 
-      const part = be.createMemory(16 * ps);
-      try {
-        part.copyFrom(src, 2 * ps, 4 * ps, 4 * ps);
-        assert.equal(part.committedBytes(), ps);
-        part.read(5 * ps, got);
-        assert.deepEqual(got, a);
-      } finally {
-        part.close();
-      }
-    } finally {
-      src.close();
-      dst.close();
-    }
-  });
+          const part = mb().createMemory(16 * ps);
+          try {
+            part.copyFrom(src, 2 * ps, 4 * ps, 4 * ps);
+            assert.equal(part.committedBytes(), ps);
+            part.read(5 * ps, got);
+            assert.deepEqual(got, a);
+          } finally {
+            part.close();
+          }
+        } finally {
+          src.close();
+          dst.close();
+        }
+      });
 
-  it("another process reads the memory through /proc/<pid>/fd/<n>, and writes back", () => {
-    const mem = be.createMemory(2 * ps) as NativeMemory;
-    try {
-      const msg = new TextEncoder().encode("hello from the parent process");
-      mem.write(0, msg);
-      const path = `/proc/${Deno.pid}/fd/${mem.fd}`;
-      const out: Uint8Array = execFileSync("head", ["-c", String(msg.length), path]);
-      assert.equal(new TextDecoder().decode(out), "hello from the parent process");
+      it("another process reads the memory through /proc/<pid>/fd/<n>, and writes back", () => {
+        const mem = mb().createMemory(2 * ps) as NativeMemory;
+        try {
+          const msg = new TextEncoder().encode("hello from the parent process");
+          mem.write(0, msg);
+          const path = `/proc/${Deno.pid}/fd/${mem.fd}`;
+          const out: Uint8Array = execFileSync("head", ["-c", String(msg.length), path]);
+          assert.equal(new TextDecoder().decode(out), "hello from the parent process");
 
-      execFileSync(
-        "sh",
-        ["-c", `printf 'child!' | dd of=${path} bs=1 seek=${ps + 7} conv=notrunc`],
-        {
-          stdio: "ignore",
-        },
-      );
-      const back = new Uint8Array(6);
-      mem.read(ps + 7, back);
-      assert.equal(new TextDecoder().decode(back), "child!");
-    } finally {
-      mem.close();
-    }
-  });
+          execFileSync(
+            "sh",
+            ["-c", `printf 'child!' | dd of=${path} bs=1 seek=${ps + 7} conv=notrunc`],
+            {
+              stdio: "ignore",
+            },
+          );
+          const back = new Uint8Array(6);
+          mem.read(ps + 7, back);
+          assert.equal(new TextDecoder().decode(back), "child!");
+        } finally {
+          mem.close();
+        }
+      });
+    });
+  }
 
   it("detach() makes views length 0", () => {
     const as = be.createAddressSpace(8 * ps);
@@ -459,6 +467,7 @@ describe("native backend", { skip }, () => {
     for (const m of objs) m.close();
     as.close();
     assert.equal(be.liveObjects, 0);
+    assert.equal(beSyscalls.liveObjects, 0);
     assert.equal(fdCount(), baselineFds);
     assert.equal(mapsEntries().filter((e) => e.path.includes("memfd:zxvm")).length, 0);
   });

@@ -64,6 +64,8 @@ export interface LoadDenoBackendOptions {
    * module is a `file:` URL).
    */
   shimPath?: string;
+  /** Use physmap windows for memory reads and writes (default `true`); see `native.ts`. */
+  physmap?: boolean;
 }
 
 const OP = "zx_kernel_open";
@@ -203,6 +205,7 @@ export function loadDenoBackend(opts: LoadDenoBackendOptions = {}): Backend {
   try {
     return new NativeBackend(denoShimCalls(lib), {
       reason: `native: Deno FFI with unrestricted --allow-ffi, shim ${path}`,
+      physmap: opts.physmap,
     });
   } catch (e) {
     lib.close();
