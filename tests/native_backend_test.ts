@@ -368,6 +368,77 @@ describe("native backend", { skip }, () => {
     });
   }
 
+  it("random operations agree with a byte-array model in both modes", () => {
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const maxPages = 40;
+    let model = new Uint8Array(8 * ps);
+    const a = be.createMemory(8 * ps);
+    const b = beSyscalls.createMemory(8 * ps);
+    const other = be.createMemory(maxPages * ps);
+    other.write(5 * ps, pattern(3 * ps, 11));
+    const otherModel = new Uint8Array(maxPages * ps);
+    otherModel.set(pattern(3 * ps, 11), 5 * ps);
+    try {
+      for (let step = 0; step < 600; step++) {
+        const size = model.length;
+        const op = rnd(8);
+        const off = rnd(size + 1);
+        const len = rnd(Math.min(size - off, 3 * ps) + 1);
+        const pOff = Math.floor(off / ps) * ps;
+        const pLen = Math.min(Math.ceil(len / ps) * ps, size - pOff);
+        if (op <= 1) {
+          const data = pattern(len, step);
+          a.write(off, data);
+          b.write(off, data);
+          model.set(data, off);
+        } else if (op === 2) {
+          a.zero(off, len);
+          b.zero(off, len);
+          model.fill(0, off, off + len);
+        } else if (op === 3) {
+          a.decommit(pOff, pLen);
+          b.decommit(pOff, pLen);
+          model.fill(0, pOff, pOff + pLen);
+        } else if (op === 4) {
+          a.commit(pOff, pLen);
+          b.commit(pOff, pLen);
+        } else if (op === 5) {
+          const ns = (rnd(maxPages) + 1) * ps;
+          a.resize(ns);
+          b.resize(ns);
+          const m = new Uint8Array(ns);
+          m.set(model.subarray(0, Math.min(ns, size)));
+          model = m;
+        } else if (op === 6) {
+          const so = rnd(maxPages) * ps;
+          a.copyFrom(other, so, pOff, pLen);
+          b.copyFrom(other, so, pOff, pLen);
+          const src = new Uint8Array(pLen);
+          src.set(otherModel.subarray(so, Math.min(so + pLen, otherModel.length)));
+          model.set(src, pOff);
+        }
+        const ga = new Uint8Array(len);
+        const gb = new Uint8Array(len);
+        a.read(off, ga);
+        b.read(off, gb);
+        assert.deepEqual(ga, model.subarray(off, off + len), `physmap, step ${step} op ${op}`);
+        assert.deepEqual(gb, model.subarray(off, off + len), `syscalls, step ${step} op ${op}`);
+        assert.equal(a.committedBytes(), b.committedBytes(), `committed, step ${step} op ${op}`);
+      }
+      const all = new Uint8Array(model.length);
+      a.read(0, all);
+      assert.deepEqual(all, model);
+    } finally {
+      a.close();
+      b.close();
+      other.close();
+    }
+  });
+
   it("detach() makes views length 0", () => {
     const as = be.createAddressSpace(8 * ps);
     const mem = be.createMemory(2 * ps);
