@@ -1,0 +1,352 @@
+/**
+ * The Node binding of the C shim (`ffi/zxshim.c`): the same table of shim calls that
+ * `ffi_deno.ts` builds with `Deno.dlopen`, built here with koffi, for the npm package on
+ * Node 20+. Nothing runs at import time; {@link loadNodeBackend} does the work.
+ *
+ * Where the shim comes from, first match wins:
+ * 1. `opts.shimPath`, else env `ZXVM_SHIM_PATH` (must load, or the call fails);
+ * 2. `build/libzxshim.so` of the package (the npm package ships one prebuilt for linux-x64;
+ *    the package mirrors the repository layout, so in a checkout it is `scripts/build_shim.ts`'s);
+ * 3. if that is missing or does not load (another architecture): compile on demand
+ *    `ffi/zxshim.c` (shipped in the package) with `$CC` (default `cc`) into a cache directory
+ *    (see {@link compileShim}), named by the sources' hash so a changed shim is rebuilt.
+ *
+ * Keeping zero-copy views safe: a view over native memory must be detached before the memory
+ * goes away, or touching it is a SIGSEGV. Detaching needs `ArrayBuffer.prototype.transfer`,
+ * which Node 20 (V8 11.3) lacks, and `structuredClone(ab, { transfer: [ab] })` does NOT detach a
+ * `koffi.view` buffer on Node 20: Node marks external buffers untransferable and silently
+ * copies them. On Node 20 the binding therefore takes V8's own (staged, flag-gated)
+ * `ArrayBuffer.prototype.transfer` from a fresh `node:vm` context created while
+ * `--harmony-rab-gsab-transfer` is set for that one call (the flag is reset right after, so no
+ * other realm changes). `transfer.call(view, 0)` really detaches the main-realm buffer:
+ * every typed array over it drops to length 0 and no byte of the memory is reachable. The
+ * detach is verified on a real `koffi.view` buffer at load time; if it does not work,
+ * {@link loadNodeBackend} refuses (`ErrNotSupported`) and `auto` falls back to emulation.
+ * See docs/npm.md for the evidence.
+ *
+ * @module
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { ZxError } from "../abi/error.ts";
+import { ZxStatus } from "../abi/status.ts";
+import { getEnv } from "./env.ts";
+import { shimSymbols } from "./ffi_deno.ts";
+import { NativeBackend, type ShimCalls, type ShimResult } from "./native.ts";
+import type { AddressSpace, Backend, Memory, Prot } from "./types.ts";
+
+export type { AddressSpace, Backend, Memory, Prot };
+
+/** The subset of koffi's API this binding uses (koffi 3: pointers are bigints). */
+interface Koffi {
+  load(path: string): KoffiLibrary;
+  view(ptr: bigint, len: number): ArrayBuffer;
+  alloc(type: string, len: number): bigint;
+  free(ptr: bigint): void;
+  version?: string;
+}
+
+/** A library loaded by koffi. */
+interface KoffiLibrary {
+  func(name: string, result: string, params: string[]): (...args: unknown[]) => unknown;
+  unload(): void;
+}
+
+const OP = "zx_kernel_open";
+
+function notSupported(reason: string): ZxError {
+  return new ZxError(ZxStatus.ErrNotSupported, OP, reason);
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message.split("\n")[0] : String(e);
+}
+
+// ---------------------------------------------------------------------------------------------
+// koffi
+
+let koffiCache: Koffi | undefined;
+
+/** Loads koffi from the package's dependencies (throws `ErrNotSupported` if it cannot). */
+function loadKoffi(): Koffi {
+  if (koffiCache) return koffiCache;
+  try {
+    const require = createRequire(import.meta.url);
+    koffiCache = require("koffi") as Koffi;
+    return koffiCache;
+  } catch (e) {
+    throw notSupported(`the npm package koffi could not be loaded (${errText(e)})`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detaching views
+
+type Transfer = (this: ArrayBuffer, newLength?: number) => ArrayBuffer;
+
+/** How views are revoked on this runtime, or why they cannot be. */
+type Detacher = { detach: (ab: ArrayBuffer) => void; how: string } | { why: string };
+
+let detacherCache: Detacher | undefined;
+
+/** Finds V8's `ArrayBuffer.prototype.transfer`: native (Node >= 21), or staged (Node 20). */
+function findTransfer(): { transfer: Transfer; how: string } | { why: string } {
+  const native = (ArrayBuffer.prototype as { transfer?: Transfer }).transfer;
+  if (typeof native === "function") {
+    return { transfer: native, how: "ArrayBuffer.prototype.transfer(0)" };
+  }
+  // Node 20 (V8 11.3): the implementation is present but staged behind a flag. A context
+  // created while the flag is on gets the builtin; the flag is turned off again at once.
+  let staged: unknown;
+  try {
+    v8.setFlagsFromString("--harmony-rab-gsab-transfer");
+    try {
+      staged = vm.runInContext("ArrayBuffer.prototype.transfer", vm.createContext({}));
+    } finally {
+      v8.setFlagsFromString("--no-harmony-rab-gsab-transfer");
+    }
+  } catch (e) {
+    return { why: `no ArrayBuffer.prototype.transfer and the V8 fallback failed (${errText(e)})` };
+  }
+  if (typeof staged !== "function") {
+    return { why: "no ArrayBuffer.prototype.transfer (not even V8's staged one)" };
+  }
+  return { transfer: staged as Transfer, how: "V8's staged ArrayBuffer.prototype.transfer(0)" };
+}
+
+/** Builds the detacher and proves it on a real `koffi.view` buffer. */
+function getDetacher(koffi: Koffi): Detacher {
+  if (detacherCache) return detacherCache;
+  const found = findTransfer();
+  if ("why" in found) return (detacherCache = found);
+  const { transfer } = found;
+  const detach = (ab: ArrayBuffer): void => {
+    // A detached (or empty) buffer has byteLength 0: nothing left to revoke.
+    if (ab.byteLength !== 0) transfer.call(ab, 0);
+  };
+  let result: Detacher;
+  const p = koffi.alloc("uint8_t", 64);
+  try {
+    const ab = koffi.view(p, 64);
+    const u8 = new Uint8Array(ab);
+    detach(ab);
+    result = ab.byteLength === 0 && u8.length === 0
+      ? { detach, how: found.how }
+      : { why: `${found.how} did not detach a koffi.view buffer` };
+  } catch (e) {
+    result = { why: `${found.how} failed on a koffi.view buffer (${errText(e)})` };
+  } finally {
+    koffi.free(p);
+  }
+  return (detacherCache = result);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding (or building) the shim
+
+const platformKey = `${process.platform}-${process.arch}`;
+
+/**
+ * The package root: `src/backend/` -> `../../`. The npm package mirrors the repository layout
+ * (`mod.js`, `src/`, `build/libzxshim.so`, `ffi/zxshim.c`), so this is right in both.
+ */
+function packageRoot(): string {
+  return fileURLToPath(new URL("../../", import.meta.url));
+}
+
+function cacheDir(): string {
+  const fromEnv = getEnv("ZXVM_CACHE_DIR");
+  if (fromEnv) return fromEnv;
+  const xdg = getEnv("XDG_CACHE_HOME");
+  if (xdg) return join(xdg, "zxvm");
+  const home = homedir();
+  return home ? join(home, ".cache", "zxvm") : join(tmpdir(), "zxvm-cache");
+}
+
+/**
+ * Compiler flags for building the shim on demand: those of `scripts/build_shim.ts` minus
+ * `-Wextra -Werror` (an unknown compiler's new warnings must not make the shim unusable).
+ */
+const SHIM_CFLAGS: readonly string[] = ["-O2", "-Wall", "-shared", "-fPIC"];
+
+/**
+ * Compiles the shim source `ffi/zxshim.c` under `root` into `outDir` and returns the library's
+ * path. The file is named by the SHA-256 of the sources and the platform, so it is built once
+ * and rebuilt when the shim changes; it is written to a temporary name and renamed, so
+ * concurrent processes race harmlessly.
+ *
+ * @param root a directory holding `ffi/zxshim.c` and `ffi/zxshim.h` (default: this package)
+ * @param outDir where to put the library (default: `$ZXVM_CACHE_DIR`, else
+ *   `$XDG_CACHE_HOME/zxvm`, else `~/.cache/zxvm`); created when missing
+ * @returns the absolute path of the compiled library
+ * @throws {ZxError} `ErrNotSupported` (op `"zx_kernel_open"`) naming what is missing: the
+ *   source, the compiler, or the compiler's first error line
+ */
+export function compileShim(root: string = packageRoot(), outDir: string = cacheDir()): string {
+  const src = join(root, "ffi", "zxshim.c");
+  const header = join(root, "ffi", "zxshim.h");
+  if (!existsSync(src) || !existsSync(header)) {
+    throw notSupported(`no usable shim library for ${platformKey} and no shim source at ${src}`);
+  }
+  const hash = createHash("sha256");
+  hash.update(SHIM_CFLAGS.join(" ")).update(readFileSync(src)).update(readFileSync(header));
+  const out = join(outDir, `libzxshim-${hash.digest("hex").slice(0, 16)}-${platformKey}.so`);
+  if (existsSync(out)) return out;
+  const cc = getEnv("CC") || "cc";
+  const tmp = `${out}.${process.pid}.tmp`;
+  try {
+    mkdirSync(outDir, { recursive: true });
+    execFileSync(cc, [...SHIM_CFLAGS, "-o", tmp, src], { stdio: "pipe" });
+    renameSync(tmp, out);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const stderr = (e as { stderr?: Uint8Array }).stderr;
+    const detail = stderr && stderr.length > 0 ? String(stderr).trim().split("\n")[0] : errText(e);
+    throw notSupported(
+      `no usable shim library for ${platformKey}, and compiling ${src} with \`${cc}\` ` +
+        `(set CC to choose another compiler) failed: ${detail}`,
+    );
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shim table
+
+/** Deno FFI type names (as `shimSymbols` in `ffi_deno.ts` uses them) -> koffi type names. */
+const KOFFI_TYPES: Record<string, string> = {
+  void: "void",
+  i32: "int32_t",
+  u32: "uint32_t",
+  i64: "int64_t",
+  u64: "uint64_t",
+  usize: "uint64_t",
+  isize: "int64_t",
+  buffer: "void *", // a Uint8Array is passed zero-copy (koffi passes its data pointer)
+};
+
+function koffiType(t: string, name: string): string {
+  const k = KOFFI_TYPES[t];
+  if (k === undefined) throw notSupported(`shim symbol ${name}: type ${t} has no koffi mapping`);
+  return k;
+}
+
+type ShimFn = (...args: unknown[]) => ShimResult;
+
+/**
+ * Opens the shim at `path` with koffi and returns the {@link ShimCalls} table (the same
+ * symbols, declared from the same `shimSymbols` table as the Deno binding).
+ */
+function koffiShimCalls(koffi: Koffi, path: string, detach: (ab: ArrayBuffer) => void): ShimCalls {
+  let lib: KoffiLibrary;
+  try {
+    lib = koffi.load(path);
+  } catch (e) {
+    throw notSupported(`koffi could not load the shim ${path}: ${errText(e)}`);
+  }
+  try {
+    const fns: Record<string, ShimFn> = {};
+    for (const [name, def] of Object.entries(shimSymbols)) {
+      const params = (def.parameters as readonly string[]).map((t) => koffiType(t, name));
+      fns[name] = lib.func(name, koffiType(def.result, name), params) as ShimFn;
+    }
+    const calls = {
+      ...fns,
+      viewAt(addr: number, len: number): Uint8Array {
+        return new Uint8Array(koffi.view(BigInt(addr), len));
+      },
+      detach(view: Uint8Array): void {
+        detach(view.buffer as ArrayBuffer);
+      },
+      unload(): void {
+        lib.unload();
+      },
+    };
+    return calls as unknown as ShimCalls;
+  } catch (e) {
+    lib.unload();
+    throw e instanceof ZxError ? e : notSupported(`shim ${path}: ${errText(e)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The backend
+
+/** Options of {@link loadNodeBackend}. */
+export interface NodeBackendOptions {
+  /**
+   * Path of the shim library. Default: env `ZXVM_SHIM_PATH`, else the package's
+   * `build/libzxshim.so` (prebuilt for linux-x64), else one compiled on demand from
+   * `ffi/zxshim.c` (see {@link compileShim}).
+   */
+  shimPath?: string;
+  /** Use physmap windows for memory reads and writes (default `true`); see `native.ts`. */
+  physmap?: boolean;
+}
+
+/**
+ * Load the native backend on Node (20+) through koffi.
+ *
+ * @param opts see {@link NodeBackendOptions}
+ * @returns the native backend
+ * @throws {ZxError} `ErrNotSupported` (op `"zx_kernel_open"`) naming what is missing: Linux,
+ *   koffi, a way to revoke views, the shim library (or the compiler to build it), or the
+ *   shim's interface version
+ */
+export function loadNodeBackend(opts: NodeBackendOptions = {}): Backend {
+  if (process.platform !== "linux") {
+    throw notSupported(
+      `the zxvm shim needs Linux (memfd_create, fallocate); this is ${platformKey}`,
+    );
+  }
+  const koffi = loadKoffi();
+  const detacher = getDetacher(koffi);
+  if ("why" in detacher) {
+    throw notSupported(`cannot revoke zero-copy views of native memory: ${detacher.why}`);
+  }
+  const explicit = opts.shimPath || getEnv("ZXVM_SHIM_PATH");
+  let path: string;
+  let calls: ShimCalls | undefined;
+  if (explicit) {
+    path = explicit;
+    if (!existsSync(path)) throw notSupported(`shim library not found at ${path}`);
+    calls = koffiShimCalls(koffi, path, detacher.detach);
+  } else {
+    path = join(packageRoot(), "build", "libzxshim.so");
+    let prebuiltError = "";
+    if (existsSync(path)) {
+      try {
+        calls = koffiShimCalls(koffi, path, detacher.detach);
+      } catch (e) {
+        prebuiltError = `${errText(e)}; `; // e.g. another architecture's prebuilt
+      }
+    }
+    if (calls === undefined) {
+      try {
+        path = compileShim();
+      } catch (e) {
+        throw notSupported(prebuiltError + errText(e).replace(/^[A-Z_]+: zx_kernel_open: /, ""));
+      }
+      calls = koffiShimCalls(koffi, path, detacher.detach);
+    }
+  }
+  const how = detacher.how;
+  try {
+    return new NativeBackend(calls, {
+      reason: `native: koffi ${koffi.version ?? "?"} on Node ${process.version}, shim ${path}` +
+        ` (views revoked with ${how})`,
+      physmap: opts.physmap,
+    });
+  } catch (e) {
+    calls.unload();
+    throw e;
+  }
+}
