@@ -34,6 +34,7 @@ export {
 export type { BasicInfo, MappingInfo, VmoInfo } from "./src/kernel/kernel.ts";
 export { Handle, type WaitOptions } from "./src/sdk/handle.ts";
 export { Kernel, type KernelOptions } from "./src/sdk/kernel.ts";
+export type { BackendChoice } from "./src/backend/select.ts";
 export { Mapping } from "./src/sdk/mapping.ts";
 export { Vmar } from "./src/sdk/vmar.ts";
 export { Vmo } from "./src/sdk/vmo.ts";

@@ -38,6 +38,8 @@ export class ZxError extends Error {
   readonly fault?: FaultInfo;
 
   /**
+   * Create a ZxError.
+   *
    * @param status the Zircon status
    * @param op the Zircon syscall name, e.g. `"zx_vmar_map"`
    * @param reason a human explanation, appended to the status name in the message

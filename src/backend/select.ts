@@ -7,6 +7,8 @@
 import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
 import { EmulatedBackend } from "./emulated.ts";
+import { loadDenoBackend } from "./ffi_deno.ts";
+import { loadNodeBackend } from "./ffi_node.ts";
 import type { Backend } from "./types.ts";
 
 /** Which backend to open. */
@@ -21,7 +23,13 @@ export interface NativeOptions {
 /** A function that loads a native backend or throws `ZxError(ErrNotSupported)` saying why. */
 export type NativeLoader = (opts: NativeOptions) => Backend;
 
-let nativeLoader: NativeLoader | null = null;
+/** The runtime's native loader, by feature detection: `Deno.dlopen` -> Deno FFI, else koffi. */
+function runtimeLoader(opts: NativeOptions): Backend {
+  const d = (globalThis as { Deno?: { dlopen?: unknown } }).Deno;
+  return typeof d?.dlopen === "function" ? loadDenoBackend(opts) : loadNodeBackend(opts);
+}
+
+let nativeLoader: NativeLoader | null = runtimeLoader;
 
 /** Install the native loader for this runtime (done by the runtime's entry module). */
 export function setNativeLoader(loader: NativeLoader): void {

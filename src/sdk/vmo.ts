@@ -57,6 +57,11 @@ export class Vmo extends Handle {
    * @throws {TypeError} for wrong argument types
    */
   read(length: number | bigint, offset?: number | bigint): Uint8Array;
+  /**
+   * `zx_vmo_read` into `into` (its whole length) from `offset`.
+   *
+   * @throws {ZxError} `ErrBadHandle`, `ErrAccessDenied` (no `Rights.Read`), `ErrOutOfRange`
+   */
   read(into: Uint8Array, offset?: number | bigint): void;
   read(what: number | bigint | Uint8Array, offset: number | bigint = 0): Uint8Array | void {
     const op = "zx_vmo_read";
