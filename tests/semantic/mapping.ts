@@ -1,0 +1,274 @@
+/**
+ * `Mapping`: accessors, faults, `bytes()`, `unmap()`/dispose, and the T-vmo cases that need
+ * fault probes (portable here because zxvm's accessors report faults as `ZxError`).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Mapping, VmoOp, VmoOptions, ZxError, ZxStatus } from "../../mod.ts";
+import {
+  CMRW,
+  expectStatus,
+  expectTypeError,
+  filled,
+  O,
+  P,
+  probe,
+  RW,
+  type SuiteContext,
+  withKernel,
+} from "./helpers.ts";
+
+const S = ZxStatus;
+const FAULT = "page_fault";
+
+/** Register the Mapping tests. */
+export function mappingTests(t: SuiteContext): void {
+  describe("Mapping", () => {
+    it("addr, len, vmar, options, alive", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(3 * P);
+        using sub = k.rootVmar.allocate(CMRW, 0, 8 * P);
+        const m = sub.map(O.VmPermRead | O.VmMapRange, 0, vmo, P, 2 * P - 5);
+        assert.ok(m instanceof Mapping);
+        assert.equal(m.len, 2 * P);
+        assert.equal(m.vmar, sub);
+        assert.equal(m.options, O.VmPermRead | O.VmMapRange);
+        assert.ok(m.alive);
+        m.unmap();
+        assert.equal(m.alive, false);
+        assert.equal(sub.mappings().length, 0);
+        m.unmap();
+      });
+    });
+
+    it("read/write go to the VMO at vmo_offset + offset", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(4 * P);
+        using m = k.rootVmar.map(RW, 0, vmo, P, 2 * P);
+        m.write(10, new Uint8Array([1, 2, 3]));
+        assert.deepEqual(vmo.read(3, P + 10), new Uint8Array([1, 2, 3]));
+        vmo.write(new Uint8Array([9, 8]), 2 * P + 100);
+        assert.deepEqual(m.read(P + 100, 2), new Uint8Array([9, 8]));
+        assert.deepEqual(m.read(2 * P - 1, 1), new Uint8Array([0]));
+        assert.equal(m.read(0, 0).length, 0);
+      });
+    });
+
+    it("accesses beyond the mapping's length fault and write nothing", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(4 * P);
+        using m = k.rootVmar.map(RW, 0, vmo, 0, P);
+        const e = expectStatus(() => m.read(P - 1, 2), S.ErrOutOfRange, FAULT);
+        assert.ok(e instanceof ZxError && e.fault !== undefined);
+        expectStatus(() => m.write(P - 1, new Uint8Array([1, 1])), S.ErrOutOfRange, FAULT);
+        assert.equal(vmo.read(1, P - 1)[0], 0);
+        assert.equal(vmo.read(1, P)[0], 0);
+      });
+    });
+
+    it("a fault reports { addr, access } and op page_fault", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(2 * P);
+        const m = k.rootVmar.map(O.VmPermRead, 0, vmo, 0, 2 * P);
+        const w = expectStatus(() => m.write(5, new Uint8Array(1)), S.ErrAccessDenied, FAULT);
+        assert.deepEqual(w.fault, { addr: m.addr + 5, access: "write" });
+        k.rootVmar.unmap(m.addr + P, P);
+        const r = expectStatus(() => m.read(P + 7, 1), S.ErrNotFound, FAULT);
+        assert.deepEqual(r.fault, { addr: m.addr + P + 7, access: "read" });
+        const span = expectStatus(() => m.read(P - 2, 4), S.ErrNotFound, FAULT);
+        assert.deepEqual(span.fault, { addr: m.addr + P, access: "read" });
+        m.unmap();
+      });
+    });
+
+    it("unmap() unmaps only what is still this mapping's; [Symbol.dispose] unmaps (using)", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(4 * P);
+        using r = k.rootVmar.allocate(CMRW | O.VmCanMapSpecific, 0, 8 * P);
+        const a = r.map(RW | O.VmSpecific, 0, vmo, 0, 4 * P);
+        const b = r.map(RW | O.VmSpecificOverwrite, 2 * P, vmo, 0, 2 * P);
+        a.unmap();
+        assert.equal(a.alive, false);
+        assert.ok(b.alive, "the overwriting mapping survives");
+        assert.equal(probe(b, b.addr), "ok");
+        {
+          using c = r.map(RW, 0, vmo, 0, P);
+          assert.ok(c.alive);
+        }
+        assert.equal(r.mappings().length, 1);
+        b.unmap();
+        assert.equal(r.mappings().length, 0);
+        assert.equal(vmo.info().numMappings, 0);
+      });
+    });
+
+    it("read/write arguments: wrong types are TypeError, bad numbers ErrInvalidArgs", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(P);
+        using m = k.rootVmar.map(RW, 0, vmo, 0, P);
+        expectTypeError(() => m.write(0, [1] as unknown as Uint8Array));
+        expectTypeError(() => m.read("0" as unknown as number, 1));
+        expectStatus(() => m.read(-1, 1), S.ErrInvalidArgs);
+        expectStatus(() => m.read(0.5, 1), S.ErrInvalidArgs);
+      });
+    });
+
+    it("after kernel close a Mapping is not alive and its accessors throw ZxError", () => {
+      const k = t.open();
+      const vmo = k.createVmo(P);
+      const m = k.rootVmar.map(RW, 0, vmo, 0, P);
+      k.close();
+      assert.equal(m.alive, false);
+      assert.throws(() => m.read(0, 1), ZxError);
+      assert.throws(() => m.write(0, new Uint8Array(1)), ZxError);
+      m.unmap();
+    });
+  });
+
+  describe("Mapping.bytes()", () => {
+    it("is a zero-copy view of a read-write mapping", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(2 * P);
+        using m = k.rootVmar.map(RW, 0, vmo, 0, 2 * P);
+        const b = m.bytes();
+        assert.ok(b instanceof Uint8Array);
+        assert.equal(b.length, 2 * P);
+        b[P + 1] = 42;
+        assert.equal(vmo.read(1, P + 1)[0], 42);
+        vmo.write(new Uint8Array([43]), 7);
+        assert.equal(b[7], 43);
+        assert.equal(m.read(P + 1, 1)[0], 42);
+      });
+    });
+
+    it("needs a readable and writable mapping (else ErrAccessDenied)", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(P);
+        using r = k.rootVmar.map(O.VmPermRead, 0, vmo, 0, P);
+        expectStatus(() => r.bytes(), S.ErrAccessDenied);
+        using n = k.rootVmar.map(0, 0, vmo, 0, P);
+        expectStatus(() => n.bytes(), S.ErrAccessDenied);
+        using w = k.rootVmar.map(RW, 0, vmo, 0, P);
+        k.rootVmar.protect(O.VmPermRead, w.addr, P);
+        expectStatus(() => w.bytes(), S.ErrAccessDenied);
+      });
+    });
+
+    it("covers only the part backed by the VMO", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(P);
+        using m = k.rootVmar.map(RW, 0, vmo, 0, 3 * P);
+        assert.equal(m.bytes().length, P);
+      });
+    });
+
+    it("is detached when the memory goes away (unmap, protect, destroy, shrink, kernel close)", () => {
+      const k = t.open();
+      try {
+        using vmo = k.createVmo(2 * P, VmoOptions.Resizable);
+        const m1 = k.rootVmar.map(RW, 0, vmo, 0, 2 * P);
+        const v1 = m1.bytes();
+        m1.unmap();
+        assert.equal(v1.length, 0, "unmap detaches");
+        const m2 = k.rootVmar.map(RW, 0, vmo, 0, 2 * P);
+        const v2 = m2.bytes();
+        k.rootVmar.protect(O.VmPermRead, m2.addr, 2 * P);
+        assert.equal(v2.length, 0, "removing write access detaches");
+        m2.unmap();
+        using sub = k.rootVmar.allocate(CMRW, 0, 4 * P);
+        const m3 = sub.map(RW, 0, vmo, 0, 2 * P);
+        const v3 = m3.bytes();
+        sub.destroy();
+        assert.equal(v3.length, 0, "VMAR destroy detaches");
+        const m4 = k.rootVmar.map(RW, 0, vmo, 0, 2 * P);
+        const v4 = m4.bytes();
+        vmo.setSize(P);
+        assert.ok(v4.length <= P, "shrinking the VMO detaches (or shortens) the view");
+        const v5 = m4.bytes();
+        k.close();
+        assert.equal(v5.length, 0, "kernel close detaches");
+      } finally {
+        k.close();
+      }
+    });
+  });
+
+  describe("fault probes (T-vmo cases that need them)", () => {
+    it("T-vmo ReadOnlyMap", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(P);
+        using m = k.rootVmar.map(O.VmPermRead, 0, vmo, 0, P);
+        assert.equal(probe(m, m.addr), "ok");
+        assert.equal(probe(m, m.addr, "write"), "ZX_ERR_ACCESS_DENIED");
+      });
+    });
+
+    it("T-vmo NoPermMap", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(P);
+        using m = k.rootVmar.map(0, 0, vmo, 0, P);
+        assert.equal(probe(m, m.addr), "ZX_ERR_ACCESS_DENIED");
+        assert.equal(probe(m, m.addr, "write"), "ZX_ERR_ACCESS_DENIED");
+        k.rootVmar.protect(O.VmPermRead, m.addr, P);
+        assert.equal(probe(m, m.addr), "ok");
+        assert.equal(probe(m, m.addr, "write"), "ZX_ERR_ACCESS_DENIED");
+        k.rootVmar.protect(RW, m.addr, P);
+        assert.equal(probe(m, m.addr, "write"), "ok");
+      });
+    });
+
+    it("T-vmo NoPermProtect", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(P);
+        using m = k.rootVmar.map(RW, 0, vmo, 0, P);
+        k.rootVmar.protect(0, m.addr, P);
+        assert.equal(probe(m, m.addr), "ZX_ERR_ACCESS_DENIED");
+        assert.equal(probe(m, m.addr, "write"), "ZX_ERR_ACCESS_DENIED");
+        k.rootVmar.protect(O.VmPermRead, m.addr, P);
+        assert.equal(probe(m, m.addr), "ok");
+        k.rootVmar.protect(RW, m.addr, P);
+        assert.equal(probe(m, m.addr, "write"), "ok");
+      });
+    });
+
+    it("T-vmo ResizeHazard", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(2 * P, VmoOptions.Resizable);
+        const m = k.rootVmar.map(RW, 0, vmo, 0, 2 * P);
+        m.write(0, filled(2 * P, 1));
+        vmo.setSize(0);
+        assert.equal(probe(m, m.addr), "ZX_ERR_OUT_OF_RANGE");
+        assert.equal(probe(m, m.addr, "write"), "ZX_ERR_OUT_OF_RANGE");
+        k.rootVmar.unmap(m.addr, 2 * P);
+      });
+    });
+
+    it("T-vmo GrowMappedVmo / MappedVmoSmallerThanMapping", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(P, VmoOptions.Resizable);
+        using m = k.rootVmar.map(RW, 0, vmo, 0, 4 * P);
+        assert.equal(probe(m, m.addr + P - 1), "ok");
+        assert.equal(probe(m, m.addr + P), "ZX_ERR_OUT_OF_RANGE");
+        const e = expectStatus(() => m.read(P - 4, 8), S.ErrOutOfRange, FAULT);
+        assert.equal(e.fault?.addr, m.addr + P);
+        vmo.setSize(3 * P);
+        assert.equal(probe(m, m.addr + 2 * P, "write"), "ok");
+        assert.equal(probe(m, m.addr + 3 * P), "ZX_ERR_OUT_OF_RANGE");
+        assert.deepEqual(m.read(P, 2 * P), new Uint8Array(2 * P), "grown pages read zero");
+      });
+    });
+
+    it("decommitted pages read back zero through mappings", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(2 * P);
+        using m = k.rootVmar.map(RW, 0, vmo, 0, 2 * P);
+        m.write(0, filled(2 * P, 3));
+        vmo.opRange(VmoOp.Decommit, 0, P);
+        assert.deepEqual(m.read(0, P), new Uint8Array(P));
+        assert.deepEqual(m.read(P, P), filled(P, 3));
+      });
+    });
+  });
+}
