@@ -292,7 +292,9 @@ export function kernelTests(t: SuiteContext): void {
         for (const v of wrong) {
           const what = String(v);
           expectTypeError(() => k.createVmo(v as number), what);
-          expectTypeError(() => vmo.read(1, v as number), what);
+          // (read's offset is optional: undefined means 0.)
+          if (v !== undefined) expectTypeError(() => vmo.read(1, v as number), what);
+          expectTypeError(() => vmo.read(v as number, 0), what);
           expectTypeError(() => k.rootVmar.map(RW, 0, vmo, 0, v as number), what);
           expectTypeError(() => k.rootVmar.allocate(CMRW, 0, v as number), what);
           expectTypeError(() => k.rootVmar.unmap(v as number, P), what);

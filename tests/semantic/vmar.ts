@@ -734,7 +734,13 @@ export function vmarTests(t: SuiteContext): void {
           PROTECT,
         );
         expectStatus(() => r.protect(O.VmPermWrite, m.addr, P), S.ErrInvalidArgs, PROTECT);
-        expectStatus(() => r.protect(O.VmPermExecute, m.addr, P), S.ErrInvalidArgs, PROTECT);
+        // Handle rights come before "EXECUTE needs READ": r has no Execute right, the root has.
+        expectStatus(() => r.protect(O.VmPermExecute, m.addr, P), S.ErrAccessDenied, PROTECT);
+        expectStatus(
+          () => k.rootVmar.protect(O.VmPermExecute, m.addr, P),
+          S.ErrInvalidArgs,
+          PROTECT,
+        );
         expectStatus(() => r.protect(O.VmPermRead, m.addr + 1, P), S.ErrInvalidArgs, PROTECT);
         for (const bad of [O.VmSpecific, O.VmCanMapRead, O.VmMapRange, O.VmAlign64Kb, 1 << 23]) {
           expectStatus(
