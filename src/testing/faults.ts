@@ -1,0 +1,310 @@
+/**
+ * Fault injection for the testing kit: a {@link Backend} decorator that makes chosen backend
+ * operations fail with a chosen Zircon status, the way real memory can fail (out of memory,
+ * address space exhausted), so users can test their error paths deterministically.
+ *
+ * Faults fire at the backend boundary, after the kernel has checked every argument: a call that
+ * would fail its argument checks anyway does not consume a fault, and the kernel turns the
+ * failure into the `ZxError` of the syscall that was running (a failed call changes nothing).
+ *
+ * @module
+ */
+import { ZxError } from "../abi/error.ts";
+import { ZxStatus } from "../abi/status.ts";
+import type { AddressSpace, Backend, Memory, Prot } from "../backend/types.ts";
+
+/**
+ * The backend operations a fault can be injected into, and the calls that reach them:
+ *
+ * - `"createMemory"`: `Vmo.create`, `kernel.createVmo`, snapshot children (`createChild`)
+ * - `"resize"`: `Vmo.setSize`
+ * - `"copy"`: the copy of a snapshot child (`createChild` with a `Snapshot*` option)
+ * - `"read"` / `"write"`: `Vmo.read` / `Vmo.write`, `Mapping.read` / `Mapping.write`
+ * - `"commit"` / `"decommit"` / `"zero"`: `opRange` with `Commit` / `Decommit` / `Zero`
+ *   (and the zeroing of a partial last page by `setSize`)
+ * - `"map"`: `Vmar.map`
+ * - `"protect"`: `Vmar.protect`
+ * - `"unmap"`: `Vmar.unmap`, `Mapping.unmap`, `Vmar.destroy`, `VmSpecificOverwrite` maps
+ * - `"view"`: `Mapping.bytes`
+ */
+export type FaultOp =
+  | "createMemory"
+  | "resize"
+  | "copy"
+  | "read"
+  | "write"
+  | "commit"
+  | "decommit"
+  | "zero"
+  | "map"
+  | "protect"
+  | "unmap"
+  | "view";
+
+/** Every {@link FaultOp}, in a stable order. */
+export const FAULT_OPS: readonly FaultOp[] = [
+  "createMemory",
+  "resize",
+  "copy",
+  "read",
+  "write",
+  "commit",
+  "decommit",
+  "zero",
+  "map",
+  "protect",
+  "unmap",
+  "view",
+];
+
+const SYSCALL: Record<FaultOp, string> = {
+  createMemory: "zx_vmo_create",
+  resize: "zx_vmo_set_size",
+  copy: "zx_vmo_create_child",
+  read: "zx_vmo_read",
+  write: "zx_vmo_write",
+  commit: "zx_vmo_op_range",
+  decommit: "zx_vmo_op_range",
+  zero: "zx_vmo_op_range",
+  map: "zx_vmar_map",
+  protect: "zx_vmar_protect",
+  unmap: "zx_vmar_unmap",
+  view: "zx_vmar_map",
+};
+
+/** One injected fault, as recorded in {@link FaultInjector.log}. */
+export interface FaultRecord {
+  /** The backend operation that failed. */
+  op: FaultOp;
+  /** The status it failed with. */
+  status: ZxStatus;
+}
+
+/**
+ * Decides which backend calls fail. Schedule faults with {@link FaultInjector.failNext}; every
+ * call of an operation with faults pending consumes one and throws.
+ *
+ * @example
+ * ```ts
+ * import { ZxStatus } from "../../mod.ts";
+ * import { testKernel } from "../../testing.ts";
+ * using k = testKernel({ seed: 1 });
+ * k.faults.failNext("createMemory", 1, ZxStatus.ErrNoMemory);
+ * try {
+ *   k.createVmo(4096);
+ * } catch (e) {
+ *   console.log((e as { status: number }).status === ZxStatus.ErrNoMemory); // true
+ * }
+ * ```
+ */
+export class FaultInjector {
+  readonly #pending = new Map<FaultOp, ZxStatus[]>();
+  readonly #log: FaultRecord[] = [];
+
+  /**
+   * Make the next `count` calls of `op` fail with `status` (queued after faults already
+   * pending for `op`).
+   *
+   * @param op the backend operation (see {@link FaultOp})
+   * @param count how many calls fail (a non-negative integer; default 1)
+   * @param status the status they fail with (default `ZxStatus.ErrNoMemory`)
+   * @throws {TypeError} for an unknown `op`, a bad `count` or a `status` that is not a
+   *   negative error status
+   */
+  failNext(op: FaultOp, count = 1, status: ZxStatus = ZxStatus.ErrNoMemory): void {
+    if (!FAULT_OPS.includes(op)) throw new TypeError(`failNext: unknown fault op ${String(op)}`);
+    if (!Number.isSafeInteger(count) || count < 0) {
+      throw new TypeError("failNext: count must be a non-negative integer");
+    }
+    if (!Number.isInteger(status) || status >= 0) {
+      throw new TypeError("failNext: status must be an error status (a negative ZxStatus)");
+    }
+    const q = this.#pending.get(op) ?? [];
+    for (let i = 0; i < count; i++) q.push(status);
+    this.#pending.set(op, q);
+  }
+
+  /** Faults still pending for `op`, or for all operations when `op` is omitted. */
+  pending(op?: FaultOp): number {
+    if (op !== undefined) return this.#pending.get(op)?.length ?? 0;
+    let n = 0;
+    for (const q of this.#pending.values()) n += q.length;
+    return n;
+  }
+
+  /** Drop the pending faults of `op`, or of every operation when `op` is omitted. */
+  clear(op?: FaultOp): void {
+    if (op === undefined) this.#pending.clear();
+    else this.#pending.delete(op);
+  }
+
+  /** Faults injected so far, oldest first. */
+  get log(): readonly FaultRecord[] {
+    return this.#log;
+  }
+
+  /**
+   * Called by the decorated backend before each operation: throws the scheduled `ZxError`
+   * when a fault is pending for `op`.
+   *
+   * @throws {ZxError} the injected fault
+   */
+  check(op: FaultOp): void {
+    const q = this.#pending.get(op);
+    if (q === undefined || q.length === 0) return;
+    const status = q.shift() as ZxStatus;
+    this.#log.push({ op, status });
+    throw new ZxError(status, SYSCALL[op], `injected fault in backend operation "${op}"`);
+  }
+}
+
+class FaultMemory implements Memory {
+  constructor(
+    readonly inner: Memory,
+    readonly faults: FaultInjector,
+    readonly onClose: (m: FaultMemory) => void,
+  ) {}
+  get size(): number {
+    return this.inner.size;
+  }
+  resize(size: number): void {
+    this.faults.check("resize");
+    this.inner.resize(size);
+  }
+  read(offset: number, dst: Uint8Array): void {
+    this.faults.check("read");
+    this.inner.read(offset, dst);
+  }
+  write(offset: number, src: Uint8Array): void {
+    this.faults.check("write");
+    this.inner.write(offset, src);
+  }
+  copyFrom(src: Memory, srcOffset: number, dstOffset: number, len: number): void {
+    this.faults.check("copy");
+    this.inner.copyFrom(unwrap(src), srcOffset, dstOffset, len);
+  }
+  zero(offset: number, len: number): void {
+    this.faults.check("zero");
+    this.inner.zero(offset, len);
+  }
+  decommit(offset: number, len: number): void {
+    this.faults.check("decommit");
+    this.inner.decommit(offset, len);
+  }
+  commit(offset: number, len: number): void {
+    this.faults.check("commit");
+    this.inner.commit(offset, len);
+  }
+  committedBytes(): number {
+    return this.inner.committedBytes();
+  }
+  view(offset: number, len: number): Uint8Array | null {
+    return this.inner.view(offset, len);
+  }
+  close(): void {
+    this.inner.close();
+    this.onClose(this);
+  }
+}
+
+function unwrap(m: Memory): Memory {
+  return m instanceof FaultMemory ? m.inner : m;
+}
+
+class FaultAddressSpace implements AddressSpace {
+  constructor(readonly inner: AddressSpace, readonly faults: FaultInjector) {}
+  get base(): number {
+    return this.inner.base;
+  }
+  get size(): number {
+    return this.inner.size;
+  }
+  map(
+    addr: number,
+    mem: Memory,
+    memOffset: number,
+    len: number,
+    prot: Prot,
+    populate: boolean,
+  ): void {
+    this.faults.check("map");
+    this.inner.map(addr, unwrap(mem), memOffset, len, prot, populate);
+  }
+  protect(addr: number, len: number, prot: Prot): void {
+    this.faults.check("protect");
+    this.inner.protect(addr, len, prot);
+  }
+  unmap(addr: number, len: number): void {
+    this.faults.check("unmap");
+    this.inner.unmap(addr, len);
+  }
+  view(addr: number, len: number, mem: Memory, memOffset: number): Uint8Array {
+    this.faults.check("view");
+    return this.inner.view(addr, len, unwrap(mem), memOffset);
+  }
+  close(): void {
+    this.inner.close();
+  }
+}
+
+/**
+ * A {@link Backend} that forwards to `inner`, failing the operations `faults` schedules, and
+ * counting the memory objects that are still open (for leak checks).
+ */
+export class FaultInjectingBackend implements Backend {
+  readonly #inner: Backend;
+  readonly #faults: FaultInjector;
+  readonly #live = new Set<FaultMemory>();
+
+  /**
+   * @param inner the backend to decorate (it is owned: closing this closes it)
+   * @param faults the fault schedule
+   */
+  constructor(inner: Backend, faults: FaultInjector) {
+    this.#inner = inner;
+    this.#faults = faults;
+  }
+  /** The inner backend's kind. */
+  get kind(): "native" | "emulated" {
+    return this.#inner.kind;
+  }
+  /** The inner backend's reason, marked as fault-injecting. */
+  get reason(): string {
+    return `${this.#inner.reason} (zxvm/testing: fault injection)`;
+  }
+  /** The inner backend's page size. */
+  get pageSize(): number {
+    return this.#inner.pageSize;
+  }
+  /** The inner backend's largest memory object. */
+  get maxMemorySize(): number {
+    return this.#inner.maxMemorySize;
+  }
+  /** Memory objects created and not yet closed. */
+  get liveMemories(): number {
+    return this.#live.size;
+  }
+  /** Create memory unless a `"createMemory"` fault is pending. */
+  createMemory(size: number): Memory {
+    this.#faults.check("createMemory");
+    const m = new FaultMemory(
+      this.#inner.createMemory(size),
+      this.#faults,
+      (x) => this.#live.delete(x),
+    );
+    this.#live.add(m);
+    return m;
+  }
+  /** Reserve the address space (never faulted: it happens when the kernel opens). */
+  createAddressSpace(size: number, hint?: number): AddressSpace {
+    return new FaultAddressSpace(this.#inner.createAddressSpace(size, hint), this.#faults);
+  }
+  /** Forwarded. */
+  detach(view: Uint8Array): void {
+    this.#inner.detach(view);
+  }
+  /** Forwarded. */
+  close(): void {
+    this.#inner.close();
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * # zxvm/testing
+ *
+ * A kit for testing code that uses zxvm: a deterministic emulated kernel
+ * ({@link testKernel}), fault injection ({@link FaultInjector.failNext}: the next N calls of a
+ * backend operation fail with a chosen status, e.g. `ErrNoMemory`) and a leak check
+ * ({@link assertNoLeaks}).
+ *
+ * @example
+ * ```ts
+ * import { ZxError, ZxStatus } from "./mod.ts";
+ * import { assertNoLeaks, testKernel } from "./testing.ts";
+ *
+ * using k = testKernel({ seed: 42 });
+ * k.faults.failNext("createMemory", 1, ZxStatus.ErrNoMemory);
+ * try {
+ *   k.createVmo(4096);
+ * } catch (e) {
+ *   console.log(e instanceof ZxError && e.status === ZxStatus.ErrNoMemory); // true
+ * }
+ * k.createVmo(4096).close(); // the next call succeeds
+ * assertNoLeaks(k);
+ * ```
+ *
+ * @module
+ */
+// The whole public API too, so a test needs one import (and the kit's types are documented).
+export * from "./mod.ts";
+export { FAULT_OPS, FaultInjector, type FaultOp, type FaultRecord } from "./src/testing/faults.ts";
+export {
+  assertNoLeaks,
+  LeakError,
+  type LeakReport,
+  type NoLeaksOptions,
+  TestKernel,
+  testKernel,
+  type TestKernelOptions,
+} from "./src/testing/kit.ts";

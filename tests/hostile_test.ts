@@ -1,0 +1,53 @@
+/**
+ * Hostile inputs (issue #7, part 2) for every public method and parameter, on the emulated
+ * backend and — when available — the native one. Every case expects `TypeError` or a
+ * `ZxError` with the right status and a failed call must leave the state unchanged.
+ *
+ * @module
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Kernel, type KernelOptions } from "../mod.ts";
+import { runHostile, runKernelOpen } from "./support/hostile.ts";
+import { nativeSkipReason, openEmulated, openNative } from "./support/kernels.ts";
+import { leakGuard } from "./support/leaks.ts";
+
+const skipNative = await nativeSkipReason();
+
+/** Cases per backend must not silently shrink. */
+const MIN_CASES = 600;
+
+describe("hostile inputs", () => {
+  leakGuard();
+
+  it("emulated backend: TypeError or the right ZxError, state unchanged", () => {
+    const t = runHostile((seed) => openEmulated({ seed }), "emulated");
+    console.log(`hostile: ${t.cases} cases on the emulated backend`);
+    assert.deepEqual(t.failures, []);
+    assert.ok(t.cases >= MIN_CASES, `${t.cases} cases`);
+  });
+
+  it("native backend: TypeError or the right ZxError, state unchanged", {
+    skip: skipNative ?? false,
+  }, () => {
+    // The second kernel (for foreign handles) is emulated here, to keep the run short.
+    const t = runHostile(
+      (seed) => openNative({ seed, rootVmarSize: 2 ** 30 }),
+      "native",
+      (seed) => openEmulated({ seed }),
+    );
+    console.log(`hostile: ${t.cases} cases on the native backend`);
+    assert.deepEqual(t.failures, []);
+    assert.ok(t.cases >= MIN_CASES, `${t.cases} cases`);
+  });
+
+  it("Kernel.open with hostile options", () => {
+    const t = runKernelOpen(
+      (o) => Kernel.open({ backend: "emulated", ...(o as KernelOptions) }),
+      "emulated",
+    );
+    const t2 = runKernelOpen((o) => Kernel.open(o as KernelOptions), "options", true);
+    console.log(`hostile: ${t.cases + t2.cases} Kernel.open cases`);
+    assert.deepEqual([...t.failures, ...t2.failures], []);
+  });
+});
