@@ -75,6 +75,24 @@ export function childTests(t: SuiteContext): void {
       });
     });
 
+    it("order: rights before the discardable check, which precedes option validation", () => {
+      withKernel(t, (k) => {
+        using d = k.createVmo(P, VmoOptions.Discardable);
+        using noRead = d.duplicate(Rights.Duplicate | Rights.Write);
+        expectStatus(
+          () => noRead.createChild(C.Snapshot, 0, P),
+          S.ErrAccessDenied,
+          "zx_vmo_create_child",
+        );
+        expectStatus(
+          () => d.createChild(C.Slice | C.Resizable, 0, P),
+          S.ErrNotSupported,
+          "zx_vmo_create_child",
+        );
+        expectStatus(() => d.createChild(0, 0, P), S.ErrNotSupported, "zx_vmo_create_child");
+      });
+    });
+
     it("option mixes: no type, two types, unknown bits are ErrInvalidArgs", () => {
       withKernel(t, (k) => {
         using v = k.createVmo(2 * P);
@@ -406,6 +424,31 @@ export function childTests(t: SuiteContext): void {
         } finally {
           c.close();
         }
+      });
+    });
+
+    it("a slice's bounds are relative to its own parent; NO_WRITE slices cannot be written", () => {
+      withKernel(t, (k) => {
+        using parent = k.createVmo(4 * P);
+        using s = parent.createChild(C.Slice, P, 2 * P);
+        expectStatus(
+          () => s.createChild(C.Slice, 2 * P, P),
+          S.ErrInvalidArgs,
+          "zx_vmo_create_child",
+        );
+        expectStatus(
+          () => s.createChild(C.Slice, P, 2 * P),
+          S.ErrInvalidArgs,
+          "zx_vmo_create_child",
+        );
+        using ss = s.createChild(C.Slice, P, P);
+        ss.write(new Uint8Array([5]), 0);
+        assert.equal(parent.read(1, 2 * P)[0], 5);
+        using ro = parent.createChild(C.Slice | C.NoWrite, 0, P);
+        expectStatus(() => ro.write(new Uint8Array(1), 0), S.ErrAccessDenied, "zx_vmo_write");
+        expectStatus(() => k.rootVmar.map(RW, 0, ro, 0, P), S.ErrAccessDenied, "zx_vmar_map");
+        using m = k.rootVmar.map(1, 0, ro, 0, P);
+        assert.equal(m.read(0, 1)[0], 0);
       });
     });
 

@@ -306,6 +306,12 @@ export function handleTests(t: SuiteContext): void {
           assert.equal(vmo.name, "a".repeat(31));
           vmo.name = "";
           assert.equal(vmo.name, "");
+          // Truncation counts UTF-8 bytes and keeps a prefix.
+          vmo.name = "é".repeat(20);
+          const bytes = new TextEncoder().encode(vmo.name).length;
+          assert.ok(bytes <= 31, `${bytes} bytes`);
+          assert.ok("é".repeat(20).startsWith(vmo.name));
+          assert.ok(vmo.name.length >= 15);
         });
       });
 
@@ -346,6 +352,13 @@ export function handleTests(t: SuiteContext): void {
           using noWait = vmo.duplicate(Rights.Read);
           expectStatus(() => noWait.signals, ZxStatus.ErrAccessDenied);
           expectStatus(() => noWait.waitOne(Signals.VmoZeroChildren), ZxStatus.ErrAccessDenied);
+        });
+      });
+
+      it("VMAR handles have no Wait right (ZX_DEFAULT_VMAR_RIGHTS)", () => {
+        withKernel(t, (k) => {
+          using sub = k.rootVmar.allocate(CMRW, 0, P);
+          expectStatus(() => sub.waitOne(Signals.ObjectSignal0), ZxStatus.ErrAccessDenied);
         });
       });
 

@@ -1039,6 +1039,7 @@ export function vmarTests(t: SuiteContext): void {
           expectStatus(() => r.protect(O.VmPermRead, m.addr, P), S.ErrBadState, PROTECT);
           expectStatus(() => r.map(O.VmPermRead, 0, vmo, 0, P), S.ErrBadState, "zx_vmar_map");
         }
+        m0.unmap(); // idempotent, harmless after destroy
         expectStatus(() => r2.destroy(), S.ErrBadState, DESTROY);
         expectStatus(() => r2.map(O.VmPermRead, 0, vmo, 0, P), S.ErrBadState, "zx_vmar_map");
         assert.equal(vmo.info().numMappings, 0);

@@ -138,6 +138,32 @@ export function vmoTests(t: SuiteContext): void {
       });
     });
 
+    it("rights are checked before the range", () => {
+      withKernel(t, (k) => {
+        using v = k.createVmo(P);
+        using wo = v.duplicate(Rights.Write);
+        using ro = v.duplicate(Rights.Read);
+        expectStatus(() => wo.read(8 * P, 0), S.ErrAccessDenied, "zx_vmo_read");
+        expectStatus(() => wo.read(1, 2 * P), S.ErrAccessDenied, "zx_vmo_read");
+        expectStatus(() => ro.write(new Uint8Array(8 * P), 0), S.ErrAccessDenied, "zx_vmo_write");
+      });
+    });
+
+    it("subarray buffers are honoured (byteOffset), and read returns a copy", () => {
+      withKernel(t, (k) => {
+        using v = k.createVmo(P);
+        const src = new Uint8Array([9, 9, 1, 2, 3, 9]);
+        v.write(src.subarray(2, 5), 10);
+        assert.deepEqual(v.read(5, 9), new Uint8Array([0, 1, 2, 3, 0]));
+        const dst = new Uint8Array(8).fill(7);
+        v.read(dst.subarray(2, 5), 10);
+        assert.deepEqual(dst, new Uint8Array([7, 7, 1, 2, 3, 7, 7, 7]));
+        const copy = v.read(3, 10);
+        copy[0] = 99;
+        assert.equal(v.read(1, 10)[0], 1);
+      });
+    });
+
     it("a failed write changes nothing (all or nothing)", () => {
       withKernel(t, (k) => {
         using v = k.createVmo(P);
