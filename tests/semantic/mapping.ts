@@ -285,6 +285,59 @@ export function mappingTests(t: SuiteContext): void {
       });
     });
 
+    it("T-vmar ProtectOverDemandPagedTest", () => {
+      withKernel(t, (k) => {
+        const size = 100 * P;
+        const vmo = k.createVmo(size);
+        using m = k.rootVmar.map(RW, 0, vmo, 0, size);
+        vmo.close();
+        m.write(0, new Uint8Array([5]));
+        m.write(size / 2, new Uint8Array([6]));
+        m.write(size - 1, new Uint8Array([7]));
+        k.rootVmar.protect(O.VmPermRead, m.addr, size);
+        for (const off of [0, size / 4, size / 2, size - 1]) {
+          assert.equal(probe(m, m.addr + off, "write"), "ZX_ERR_ACCESS_DENIED", `offset ${off}`);
+        }
+        assert.deepEqual([0, size / 2, size - 1].map((o) => m.read(o, 1)[0]), [5, 6, 7]);
+      });
+    });
+
+    it("T-vmar ProtectLargeUncomittedTest", () => {
+      withKernel(t, (k) => {
+        const size = 2 ** 30;
+        const vmo = k.createVmo(size);
+        using m = k.rootVmar.map(RW, 0, vmo, 0, size);
+        vmo.close();
+        m.write(0, new Uint8Array([5]));
+        m.write(size / 2, new Uint8Array([6]));
+        m.write(size - 1, new Uint8Array([7]));
+        const base = Math.ceil(m.addr / (512 * P)) * (512 * P) + P;
+        k.rootVmar.protect(O.VmPermRead, base, m.addr + size - base);
+        assert.equal(probe(m, m.addr, "write"), "ok");
+        for (const off of [size / 4, size / 2, size - 1]) {
+          assert.equal(probe(m, m.addr + off, "write"), "ZX_ERR_ACCESS_DENIED", `offset ${off}`);
+        }
+      });
+    });
+
+    it("T-vmar UnmapLargeUncommittedTest", () => {
+      withKernel(t, (k) => {
+        const size = 2 ** 30;
+        const vmo = k.createVmo(size);
+        using m = k.rootVmar.map(RW, 0, vmo, 0, size);
+        vmo.close();
+        m.write(0, new Uint8Array([5]));
+        m.write(size / 2, new Uint8Array([6]));
+        m.write(size - 1, new Uint8Array([7]));
+        const base = Math.ceil(m.addr / (512 * P)) * (512 * P) + P;
+        k.rootVmar.unmap(base, m.addr + size - base);
+        assert.equal(probe(m, m.addr), "ok");
+        for (const off of [size / 4, size / 2, size - 1]) {
+          assert.equal(probe(m, m.addr + off), "ZX_ERR_NOT_FOUND", `offset ${off}`);
+        }
+      });
+    });
+
     it("decommitted pages read back zero through mappings", () => {
       withKernel(t, (k) => {
         using vmo = k.createVmo(2 * P);

@@ -634,6 +634,68 @@ export function vmoTests(t: SuiteContext): void {
     });
   });
 
+  describe("T-vmo Rights", () => {
+    it("T-vmo Rights (non-exec part)", () => {
+      withKernel(t, (k) => {
+        using v = k.createVmo(4 * P);
+        const need = Rights.Duplicate | Rights.Transfer | Rights.Wait | Rights.Read | Rights.Write |
+          Rights.Map | Rights.GetProperty | Rights.SetProperty;
+        assert.equal(v.rights & need, need);
+        v.read(0, 0);
+        v.write(new Uint8Array(0), 0);
+        using r = v.duplicate(Rights.Read);
+        r.read(1, 0);
+        expectStatus(() => r.write(new Uint8Array(1), 0), S.ErrAccessDenied, "zx_vmo_write");
+        using w = v.duplicate(Rights.Write);
+        expectStatus(() => w.read(1, 0), S.ErrAccessDenied, "zx_vmo_read");
+        w.write(new Uint8Array(1), 0);
+        using z = v.duplicate(Rights.None);
+        expectStatus(() => z.read(1, 0), S.ErrAccessDenied, "zx_vmo_read");
+        expectStatus(() => z.write(new Uint8Array(1), 0), S.ErrAccessDenied, "zx_vmo_write");
+        // RightsTestMapHelper: [handle rights, [flags 0, READ, WRITE, READ|WRITE] outcomes].
+        const OK = "ok";
+        const AD = S.ErrAccessDenied;
+        const IA = S.ErrInvalidArgs;
+        const matrix: [number | null, (string | number)[]][] = [
+          [null, [OK, OK, IA, OK]],
+          [Rights.Read | Rights.Write | Rights.Duplicate, [AD, AD, AD, AD]],
+          [Rights.Read | Rights.Map | Rights.Duplicate, [OK, OK, IA, AD]],
+          [Rights.Write | Rights.Map | Rights.Duplicate, [OK, AD, IA, AD]],
+          [Rights.Read | Rights.Write | Rights.Map | Rights.Duplicate, [OK, OK, IA, OK]],
+        ];
+        for (const [rights, outcomes] of matrix) {
+          using h = rights === null ? v.duplicate() : v.duplicate(rights);
+          [0, O.VmPermRead, O.VmPermWrite, RW].forEach((flags, i) => {
+            const want = outcomes[i];
+            if (want === OK) {
+              k.rootVmar.map(flags, 0, h, 0, 4 * P).unmap();
+            } else {
+              expectStatus(
+                () => k.rootVmar.map(flags, 0, h, 0, 4 * P),
+                want as ZxStatus,
+                "zx_vmar_map",
+                `rights 0x${(rights ?? v.rights).toString(16)} flags ${flags}`,
+              );
+            }
+          });
+        }
+        v.name = "test vmo";
+        assert.equal(v.name, "test vmo");
+      });
+    });
+
+    it("T-vmo MapRead (vmo_read into a mapping's memory)", () => {
+      withKernel(t, (k) => {
+        using a = k.createVmo(2 * P);
+        using b = k.createVmo(2 * P);
+        a.write(filled(2 * P, 0x5A), 0);
+        using mb = k.rootVmar.map(RW, 0, b, 0, 2 * P);
+        a.read(mb.bytes(), 0);
+        assert.deepEqual(b.read(2 * P, 0), filled(2 * P, 0x5A));
+      });
+    });
+  });
+
   describe("Vmo info (ZX_INFO_VMO)", () => {
     it("T-vmo Info", () => {
       withKernel(t, (k) => {
