@@ -119,6 +119,9 @@ function noMemory(what: string, cause: unknown): ZxError {
   return new ZxError(ZxStatus.ErrNoMemory, "zx_vmo_create", `${what}: ${cause}`);
 }
 
+// Which memory owns a segment buffer, so a view can be revoked through the backend.
+const owners = new WeakMap<ArrayBuffer, EmulatedMemory>();
+
 /** An emulated memory object. */
 export class EmulatedMemory implements Memory {
   #size: number;
@@ -150,6 +153,7 @@ export class EmulatedMemory implements Memory {
         throw noMemory("cannot allocate emulated memory", e);
       }
       this.#segs.set(i, ab);
+      owners.set(ab, this);
     }
     return ab;
   }
@@ -195,6 +199,7 @@ export class EmulatedMemory implements Memory {
           dst.set(src.subarray(s - base, e - base), s - base);
         }
         this.#segs.set(last, nab);
+        owners.set(nab, this);
         detachBuffer(ab); // old views are detached; Mapping.bytes() hands out fresh ones
       }
     }
@@ -306,6 +311,33 @@ export class EmulatedMemory implements Memory {
     return v;
   }
 
+  /**
+   * Revoke every view over segment buffer `ab`: move the segment's bytes to a fresh buffer
+   * and detach the old one. Views of other mappings over the same segment are detached too
+   * (their `Mapping.bytes()` hands out fresh ones).
+   */
+  revoke(ab: ArrayBuffer): void {
+    for (const [i, seg] of this.#segs) {
+      if (seg !== ab) continue;
+      let nab: ArrayBuffer;
+      try {
+        nab = new ArrayBuffer(seg.byteLength, { maxByteLength: seg.maxByteLength });
+      } catch (e) {
+        throw noMemory("cannot revoke an emulated view", e);
+      }
+      const base = i * SEGMENT_SIZE;
+      const dst = new Uint8Array(nab);
+      const src = new Uint8Array(seg);
+      for (const [s, e] of this.#committed.within(base, base + seg.byteLength)) {
+        dst.set(src.subarray(s - base, e - base), s - base);
+      }
+      this.#segs.set(i, nab);
+      owners.set(nab, this);
+      detachBuffer(seg);
+      return;
+    }
+  }
+
   /** Release; see {@link Memory.close}. */
   close(): void {
     if (this.#closed) return;
@@ -354,10 +386,16 @@ export class EmulatedBackend implements Backend {
     return new EmulatedAddressSpace(hint ?? 2 ** 32, size);
   }
   /**
-   * Views of emulated memory alias garbage-collected buffers that stay valid, so nothing needs
-   * revoking for safety; emulated memory detaches its own buffers when it shrinks or is freed.
+   * Revoke a view: the memory moves the segment's bytes to a fresh buffer and detaches the
+   * old one, so the view (and any other view over that segment) has length 0 afterwards.
    */
-  detach(_view: Uint8Array): void {}
+  detach(view: Uint8Array): void {
+    const ab = view.buffer as ArrayBuffer;
+    if (ab.detached) return;
+    const owner = owners.get(ab);
+    if (owner !== undefined) owner.revoke(ab);
+    else detachBuffer(ab);
+  }
   /** Nothing to release. */
   close(): void {}
 }

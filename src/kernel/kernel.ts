@@ -466,6 +466,30 @@ export class KernelCore {
     if (n !== 0) vmo.mem.read(vmo.memOffset + offset, dst);
   }
 
+  /** `zx_vmo_read` of `length` bytes into a new array (checked before allocating). */
+  vmoReadNew(value: number, length: number, offset: number): Uint8Array {
+    const op = "zx_vmo_read";
+    const [e, vmo] = this.#vmo(value, op);
+    if ((e.rights & Rights.Read) === 0) {
+      throw err(S.ErrAccessDenied, op, "handle lacks ZX_RIGHT_READ");
+    }
+    if (offset + length > vmo.size) {
+      throw err(
+        S.ErrOutOfRange,
+        op,
+        `range [${offset}, +${length}) exceeds the VMO size ${vmo.size}`,
+      );
+    }
+    let out: Uint8Array;
+    try {
+      out = new Uint8Array(length);
+    } catch (x) {
+      throw err(S.ErrNoMemory, op, `cannot allocate ${length} bytes: ${x}`);
+    }
+    if (length !== 0) vmo.mem.read(vmo.memOffset + offset, out);
+    return out;
+  }
+
   /** `zx_vmo_write` from `src`. */
   vmoWrite(value: number, src: Uint8Array, offset: number): void {
     const op = "zx_vmo_write";

@@ -70,14 +70,7 @@ export class Vmo extends Handle {
       handleCore(this).vmoRead(this.raw, what, off);
       return;
     }
-    const n = u64(what, "length", op);
-    const core = handleCore(this);
-    if (off + n > core.vmoGetSize(this.raw)) {
-      core.vmoRead(this.raw, new Uint8Array(0), off + n); // raises the exact status
-    }
-    const out = new Uint8Array(n);
-    core.vmoRead(this.raw, out, off);
-    return out;
+    return handleCore(this).vmoReadNew(this.raw, u64(what, "length", op), off);
   }
 
   /**
