@@ -22,6 +22,7 @@ import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
 import type { Backend } from "./types.ts";
 import { NativeBackend, type ShimCalls } from "./native.ts";
+import { findOrBuildShim } from "./shim_cache.ts";
 
 export type { Backend, ShimCalls };
 
@@ -61,7 +62,8 @@ export interface LoadDenoBackendOptions {
   /**
    * Path of the shim library. Default: env `ZXVM_SHIM_PATH` (read only when `--allow-env`
    * grants it), else `build/libzxshim.so` in the repository this module lives in (only when the
-   * module is a `file:` URL).
+   * module is a `file:` URL and the file is there), else the per-user cache, built there from
+   * source when missing (see `shim_cache.ts`).
    */
   shimPath?: string;
   /** Use physmap windows for memory reads and writes (default `true`); see `native.ts`. */
@@ -90,8 +92,10 @@ function granted(desc: PermissionQuery): boolean {
 }
 
 /**
- * Where {@link loadDenoBackend} looks for the shim: `opts.shimPath`, else env `ZXVM_SHIM_PATH`
- * (when readable), else `build/libzxshim.so` next to this repository (file: URLs only).
+ * Where {@link loadDenoBackend} looks for the shim first: `opts.shimPath`, else env
+ * `ZXVM_SHIM_PATH` (when readable), else `build/libzxshim.so` next to this repository (file:
+ * URLs only). When there is none, or that default file is missing, `loadDenoBackend` uses the
+ * per-user cache (`shim_cache.ts`).
  *
  * @param opts see {@link LoadDenoBackendOptions}
  * @returns the path, or `null` when there is none (module not loaded from a `file:` URL)
@@ -102,9 +106,25 @@ export function resolveShimPath(opts: LoadDenoBackendOptions = {}): string | nul
     const fromEnv = Deno.env.get("ZXVM_SHIM_PATH");
     if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   }
+  return nextToModule();
+}
+
+/** `build/libzxshim.so` of the repository holding this module, or `null` (not a file: URL). */
+function nextToModule(): string | null {
   const url = new URL("../../build/libzxshim.so", import.meta.url);
   if (url.protocol !== "file:") return null;
   return decodeURIComponent(url.pathname);
+}
+
+/** `false` only when the file is known to be missing (unreadable counts as maybe there). */
+function mayExist(path: string): boolean {
+  if (!granted({ name: "read", path })) return true;
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -160,7 +180,9 @@ export function denoShimCalls(lib: Deno.DynamicLibrary<typeof shimSymbols>): Shi
  *
  * Needs unrestricted `--allow-ffi` (zero-copy pointer views require it); `--allow-env` is used
  * only to read `ZXVM_SHIM_PATH`, and `--allow-read` only to give a clearer message when the
- * library file is missing.
+ * library file is missing. Without a library next to the module (imported from a URL), the
+ * per-user cache of `shim_cache.ts` is used, which needs `--allow-env=XDG_CACHE_HOME,HOME` and
+ * `--allow-read=<cache>`, plus `--allow-write=<cache> --allow-run=cc` to build it once.
  *
  * @param opts see {@link LoadDenoBackendOptions}
  * @returns the native backend
@@ -177,12 +199,13 @@ export function loadDenoBackend(opts: LoadDenoBackendOptions = {}): Backend {
         "views need it; a path-scoped --allow-ffi=<lib> is not enough)",
     );
   }
-  const path = resolveShimPath(opts);
-  if (path === null) {
-    throw notSupported(
-      `no shim library path: this module was loaded from ${import.meta.url}, not a file: URL; ` +
-        "pass shimPath or set ZXVM_SHIM_PATH (with --allow-env)",
-    );
+  let path = resolveShimPath(opts);
+  let origin = "";
+  if (path === null || (path === nextToModule() && !mayExist(path))) {
+    // Imported from a URL, or an unbuilt checkout: the per-user cache (built there if needed).
+    const cached = findOrBuildShim();
+    path = cached.path;
+    origin = cached.built ? " (compiled from source into the cache now)" : " (cached)";
   }
   const hint = "build it with `deno run --allow-read --allow-write --allow-run --allow-env " +
     "scripts/build_shim.ts`, or point ZXVM_SHIM_PATH at it";
@@ -204,7 +227,7 @@ export function loadDenoBackend(opts: LoadDenoBackendOptions = {}): Backend {
   }
   try {
     return new NativeBackend(denoShimCalls(lib), {
-      reason: `native: Deno FFI with unrestricted --allow-ffi, shim ${path}`,
+      reason: `native: Deno FFI with unrestricted --allow-ffi, shim ${path}${origin}`,
       physmap: opts.physmap,
     });
   } catch (e) {
