@@ -60,6 +60,9 @@ const prioGen = new Prng(0x5eed);
 export class SpanTree<T extends Span> {
   #root: TreapNode<T> | null = null;
   #size = 0;
+  // Scratch stacks of insert/remove/refresh (reused: no allocation per operation).
+  readonly #path: TreapNode<T>[] = [];
+  readonly #touched: TreapNode<T>[] = [];
 
   /** Number of spans. */
   get size(): number {
@@ -69,28 +72,93 @@ export class SpanTree<T extends Span> {
   /** Insert `item`; its start must not equal any present item's start. */
   insert(item: T): void {
     const node = new TreapNode(item, prioGen.nextU32());
-    const [l, r] = this.#split(this.#root, item.start);
-    this.#root = this.#merge(this.#merge(l, node), r);
+    const key = item.start;
+    // Descend to where the new node belongs by priority (max-heap), remembering the path.
+    const path = this.#path;
+    path.length = 0;
+    let parent: TreapNode<T> | null = null;
+    let cur = this.#root;
+    while (cur !== null && cur.prio >= node.prio) {
+      path.push(cur);
+      parent = cur;
+      cur = key < cur.item.start ? cur.left : cur.right;
+    }
+    // Split the subtree found there around the key, without allocating.
+    const touched = this.#touched;
+    touched.length = 0;
+    let lHook: TreapNode<T> | null = null;
+    let rHook: TreapNode<T> | null = null;
+    let t = cur;
+    while (t !== null) {
+      touched.push(t);
+      if (t.item.start < key) {
+        if (lHook === null) node.left = t;
+        else lHook.right = t;
+        lHook = t;
+        t = t.right;
+      } else {
+        if (rHook === null) node.right = t;
+        else rHook.left = t;
+        rHook = t;
+        t = t.left;
+      }
+    }
+    if (lHook !== null) lHook.right = null;
+    if (rHook !== null) rHook.left = null;
+    for (let i = touched.length - 1; i >= 0; i--) fix(touched[i]);
+    fix(node);
+    if (parent === null) this.#root = node;
+    else if (key < parent.item.start) parent.left = node;
+    else parent.right = node;
+    for (let i = path.length - 1; i >= 0; i--) fix(path[i]);
+    path.length = 0;
+    touched.length = 0;
     this.#size++;
   }
 
   /** Remove `item` (matched by identity at its current start). Returns whether it was present. */
   remove(item: T): boolean {
-    let removed = false;
-    const rec = (n: TreapNode<T> | null): TreapNode<T> | null => {
-      if (n === null) return null;
-      if (n.item === item) {
-        removed = true;
-        return this.#merge(n.left, n.right);
-      }
-      if (item.start < n.item.start) n.left = rec(n.left);
-      else n.right = rec(n.right);
-      fix(n);
-      return n;
-    };
-    this.#root = rec(this.#root);
-    if (removed) this.#size--;
-    return removed;
+    const path = this.#path;
+    path.length = 0;
+    let parent: TreapNode<T> | null = null;
+    let n = this.#root;
+    while (n !== null && n.item !== item) {
+      path.push(n);
+      parent = n;
+      n = item.start < n.item.start ? n.left : n.right;
+    }
+    if (n === null) {
+      path.length = 0;
+      return false;
+    }
+    const rest = this.#merge(n.left, n.right);
+    if (parent === null) this.#root = rest;
+    else if (parent.left === n) parent.left = rest;
+    else parent.right = rest;
+    for (let i = path.length - 1; i >= 0; i--) fix(path[i]);
+    path.length = 0;
+    this.#size--;
+    return true;
+  }
+
+  /**
+   * Recompute the subtree maxima after `item`'s `start` or `end` was changed in place. The
+   * change must keep the spans ordered (the new start lies between its neighbours' starts).
+   * Returns whether `item` was found.
+   */
+  refresh(item: T): boolean {
+    const path = this.#path;
+    path.length = 0;
+    let n = this.#root;
+    while (n !== null) {
+      path.push(n);
+      if (n.item === item) break;
+      n = item.start < n.item.start ? n.left : n.right;
+    }
+    const found = n !== null;
+    if (found) { for (let i = path.length - 1; i >= 0; i--) fix(path[i]); }
+    path.length = 0;
+    return found;
   }
 
   /** The span with the largest start `<= addr`, if any. */
@@ -175,20 +243,6 @@ export class SpanTree<T extends Span> {
     return result;
   }
 
-  #split(n: TreapNode<T> | null, key: number): [TreapNode<T> | null, TreapNode<T> | null] {
-    if (n === null) return [null, null];
-    if (n.item.start < key) {
-      const [l, r] = this.#split(n.right, key);
-      n.right = l;
-      fix(n);
-      return [n, r];
-    }
-    const [l, r] = this.#split(n.left, key);
-    n.left = r;
-    fix(n);
-    return [l, n];
-  }
-
   #merge(a: TreapNode<T> | null, b: TreapNode<T> | null): TreapNode<T> | null {
     if (a === null) return b;
     if (b === null) return a;
@@ -223,28 +277,41 @@ export class FreeSpace {
 
   /** Mark `[start, end)` (which must be free) as used. */
   take(start: number, end: number): void {
-    const g = this.#tree.floor(start);
+    const t = this.#tree;
+    const g = t.floor(start);
     if (g === undefined || g.end < end) throw new Error("FreeSpace.take: range is not free");
-    this.#tree.remove(g);
-    if (g.start < start) this.#tree.insert({ start: g.start, end: start });
-    if (end < g.end) this.#tree.insert({ start: end, end: g.end });
+    // Shrink the free span in place where possible (its order among the spans is unchanged).
+    if (g.start === start) {
+      if (g.end === end) t.remove(g);
+      else {
+        g.start = end;
+        t.refresh(g);
+      }
+    } else {
+      const tail = g.end;
+      g.end = start;
+      t.refresh(g);
+      if (end < tail) t.insert({ start: end, end: tail });
+    }
   }
 
   /** Mark `[start, end)` (which must be used) as free again, merging neighbours. */
   give(start: number, end: number): void {
-    let s = start;
-    let e = end;
-    const before = this.#tree.floor(start);
-    if (before !== undefined && before.end === start) {
-      this.#tree.remove(before);
-      s = before.start;
-    }
-    const next = this.#tree.after(start);
-    if (next !== undefined && next.start === end) {
-      this.#tree.remove(next);
-      e = next.end;
-    }
-    this.#tree.insert({ start: s, end: e });
+    const t = this.#tree;
+    let before = t.floor(start);
+    if (before !== undefined && before.end !== start) before = undefined;
+    let next = t.after(start);
+    if (next !== undefined && next.start !== end) next = undefined;
+    if (before !== undefined) {
+      if (next !== undefined) {
+        t.remove(next);
+        before.end = next.end;
+      } else before.end = end;
+      t.refresh(before);
+    } else if (next !== undefined) {
+      next.start = start;
+      t.refresh(next);
+    } else t.insert({ start, end });
   }
 
   /** See {@link SpanTree.firstFit}. */
