@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import { fuzzPair, type Opener } from "./support/differential.ts";
 import { nativeSkipReason, openEmulated, openNative } from "./support/kernels.ts";
 import { leakGuard } from "./support/leaks.ts";
+import { delegate, runExclusive, summaryLines } from "./support/subprocess.ts";
 
 function env(name: string): string | undefined {
   try {
@@ -35,24 +36,39 @@ const RANDOM_SEED = envSeed !== undefined ? Number(envSeed) : (Math.random() * 2
 
 const emulated: Opener = (seed, rootVmarSize) => openEmulated({ seed, rootVmarSize });
 const native: Opener = (seed, rootVmarSize) => openNative({ seed, rootVmarSize });
-const skipNative = await nativeSkipReason();
+const skipNative = delegate() ? "delegated" : await nativeSkipReason();
 const other: Opener = skipNative === null ? native : emulated;
 const pairName = skipNative === null ? "emulated vs native" : "emulated vs emulated";
-if (skipNative !== null) console.log(`differential: ${skipNative}; running ${pairName}`);
+if (skipNative !== null && !delegate()) {
+  console.log(`differential: ${skipNative}; running ${pairName}`);
+}
 
-describe(`differential model (${pairName})`, () => {
-  leakGuard();
-
-  it(`fixed seed ${FIXED_SEED}: at least ${TARGET} operations`, () => {
-    const n = fuzzPair({ seed: FIXED_SEED, targetOps: TARGET, openA: emulated, openB: other });
-    console.log(`differential: ${n} operations, fixed seed ${FIXED_SEED} (${pairName})`);
-    assert.ok(n >= TARGET);
+if (delegate()) {
+  // Native-heavy: run in its own process (exact /proc baselines; a crash fails this test).
+  describe("differential model (subprocess)", () => {
+    it("runs in its own process and exits 0", { timeout: 170_000 }, async () => {
+      const r = await runExclusive([new URL(import.meta.url).pathname]);
+      for (const l of summaryLines(r.out, "differential:")) console.log(l);
+      assert.equal(r.signal, null, `killed by ${r.signal}:\n${r.out.slice(-4000)}`);
+      assert.equal(r.code, 0, r.out.slice(-6000));
+      assert.ok(summaryLines(r.out, "differential:").length > 0, r.out.slice(-4000));
+    });
   });
+} else {
+  describe(`differential model (${pairName})`, () => {
+    leakGuard();
 
-  it(`random seed ${RANDOM_SEED} (replay with ZXVM_FUZZ_SEED=${RANDOM_SEED})`, () => {
-    console.log(`differential: random seed ${RANDOM_SEED} (ZXVM_FUZZ_SEED=${RANDOM_SEED})`);
-    const n = fuzzPair({ seed: RANDOM_SEED, targetOps: TARGET, openA: emulated, openB: other });
-    console.log(`differential: ${n} operations, random seed ${RANDOM_SEED} (${pairName})`);
-    assert.ok(n >= TARGET);
+    it(`fixed seed ${FIXED_SEED}: at least ${TARGET} operations`, () => {
+      const n = fuzzPair({ seed: FIXED_SEED, targetOps: TARGET, openA: emulated, openB: other });
+      console.log(`differential: ${n} operations, fixed seed ${FIXED_SEED} (${pairName})`);
+      assert.ok(n >= TARGET);
+    });
+
+    it(`random seed ${RANDOM_SEED} (replay with ZXVM_FUZZ_SEED=${RANDOM_SEED})`, () => {
+      console.log(`differential: random seed ${RANDOM_SEED} (ZXVM_FUZZ_SEED=${RANDOM_SEED})`);
+      const n = fuzzPair({ seed: RANDOM_SEED, targetOps: TARGET, openA: emulated, openB: other });
+      console.log(`differential: ${n} operations, random seed ${RANDOM_SEED} (${pairName})`);
+      assert.ok(n >= TARGET);
+    });
   });
-});
+}

@@ -11,43 +11,57 @@ import { Kernel, type KernelOptions } from "../mod.ts";
 import { runHostile, runKernelOpen } from "./support/hostile.ts";
 import { nativeSkipReason, openEmulated, openNative } from "./support/kernels.ts";
 import { leakGuard } from "./support/leaks.ts";
+import { delegate, runExclusive, summaryLines } from "./support/subprocess.ts";
 
-const skipNative = await nativeSkipReason();
+const skipNative = delegate() ? "delegated" : await nativeSkipReason();
 
 /** Cases per backend must not silently shrink. */
 const MIN_CASES = 600;
 
-describe("hostile inputs", () => {
-  leakGuard();
-
-  it("emulated backend: TypeError or the right ZxError, state unchanged", () => {
-    const t = runHostile((seed) => openEmulated({ seed }), "emulated");
-    console.log(`hostile: ${t.cases} cases on the emulated backend`);
-    assert.deepEqual(t.failures, []);
-    assert.ok(t.cases >= MIN_CASES, `${t.cases} cases`);
+if (delegate()) {
+  // Native-heavy: run in its own process (exact /proc baselines; a crash fails this test).
+  describe("hostile inputs (subprocess)", () => {
+    it("runs in its own process and exits 0", { timeout: 170_000 }, async () => {
+      const r = await runExclusive([new URL(import.meta.url).pathname]);
+      for (const l of summaryLines(r.out, "hostile:")) console.log(l);
+      assert.equal(r.signal, null, `killed by ${r.signal}:\n${r.out.slice(-4000)}`);
+      assert.equal(r.code, 0, r.out.slice(-6000));
+      assert.ok(summaryLines(r.out, "hostile:").length > 0, r.out.slice(-4000));
+    });
   });
+} else {
+  describe("hostile inputs", () => {
+    leakGuard();
 
-  it("native backend: TypeError or the right ZxError, state unchanged", {
-    skip: skipNative ?? false,
-  }, () => {
-    // The second kernel (for foreign handles) is emulated here, to keep the run short.
-    const t = runHostile(
-      (seed) => openNative({ seed, rootVmarSize: 2 ** 30 }),
-      "native",
-      (seed) => openEmulated({ seed }),
-    );
-    console.log(`hostile: ${t.cases} cases on the native backend`);
-    assert.deepEqual(t.failures, []);
-    assert.ok(t.cases >= MIN_CASES, `${t.cases} cases`);
-  });
+    it("emulated backend: TypeError or the right ZxError, state unchanged", () => {
+      const t = runHostile((seed) => openEmulated({ seed }), "emulated");
+      console.log(`hostile: ${t.cases} cases on the emulated backend`);
+      assert.deepEqual(t.failures, []);
+      assert.ok(t.cases >= MIN_CASES, `${t.cases} cases`);
+    });
 
-  it("Kernel.open with hostile options", () => {
-    const t = runKernelOpen(
-      (o) => Kernel.open({ backend: "emulated", ...(o as KernelOptions) }),
-      "emulated",
-    );
-    const t2 = runKernelOpen((o) => Kernel.open(o as KernelOptions), "options", true);
-    console.log(`hostile: ${t.cases + t2.cases} Kernel.open cases`);
-    assert.deepEqual([...t.failures, ...t2.failures], []);
+    it("native backend: TypeError or the right ZxError, state unchanged", {
+      skip: skipNative ?? false,
+    }, () => {
+      // The second kernel (for foreign handles) is emulated here, to keep the run short.
+      const t = runHostile(
+        (seed) => openNative({ seed, rootVmarSize: 2 ** 30 }),
+        "native",
+        (seed) => openEmulated({ seed }),
+      );
+      console.log(`hostile: ${t.cases} cases on the native backend`);
+      assert.deepEqual(t.failures, []);
+      assert.ok(t.cases >= MIN_CASES, `${t.cases} cases`);
+    });
+
+    it("Kernel.open with hostile options", () => {
+      const t = runKernelOpen(
+        (o) => Kernel.open({ backend: "emulated", ...(o as KernelOptions) }),
+        "emulated",
+      );
+      const t2 = runKernelOpen((o) => Kernel.open(o as KernelOptions), "options", true);
+      console.log(`hostile: ${t.cases + t2.cases} Kernel.open cases`);
+      assert.deepEqual([...t.failures, ...t2.failures], []);
+    });
   });
-});
+}

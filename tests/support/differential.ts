@@ -69,16 +69,25 @@ const MAX_LEN = 120;
  */
 export function fuzzPair(o: FuzzOptions): number {
   let count = 0;
-  const numRuns = Math.ceil(o.targetOps / MIN_LEN);
-  fc.assert(
-    fc.property(
-      fc.integer({ min: 0, max: 0xFFFFFFFF }),
-      fc.array(opArb, { minLength: MIN_LEN, maxLength: MAX_LEN }),
-      (kseed, ops) => {
-        count += runPair(ops, kseed, o.openA, o.openB);
+  // Rounds until the target is met: the first uses the given seed, top-ups derived ones.
+  for (let round = 0; count < o.targetOps; round++) {
+    const numRuns = Math.max(1, Math.ceil((o.targetOps - count) / ((MIN_LEN + MAX_LEN) / 2)));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xFFFFFFFF }),
+        fc.array(opArb, { minLength: MIN_LEN, maxLength: MAX_LEN }),
+        (kseed, ops) => {
+          count += runPair(ops, kseed, o.openA, o.openB);
+        },
+      ),
+      {
+        seed: (o.seed + round * 0x9E3779B1) | 0,
+        numRuns,
+        // Shrinking a long failing sequence can take a while; report what it has by then.
+        interruptAfterTimeLimit: 120_000,
+        markInterruptAsFailure: true,
       },
-    ),
-    { seed: o.seed, numRuns, endOnFailure: false },
-  );
+    );
+  }
   return count;
 }

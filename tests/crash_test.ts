@@ -1,0 +1,34 @@
+/**
+ * Crash freedom (issue #7, part 3). The differential and hostile suites already run in their
+ * own subprocess (see tests/support/subprocess.ts), which must exit 0 — a SIGSEGV/SIGBUS from a
+ * stale native view or a bad mapping fails them. This file runs the remaining reliability
+ * suites (capabilities, regressions, the testing kit, leaks) the same way, one process, one
+ * file at a time, so their per-file `/proc/self/fd` and memfd-mapping baselines are exact
+ * (`ZXVM_EXCLUSIVE_PROC=1`). Deno only.
+ *
+ * @module
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { isDeno } from "./support/kernels.ts";
+import { runExclusive } from "./support/subprocess.ts";
+
+const files = [
+  "capabilities_test.ts",
+  "regressions_test.ts",
+  "testing_kit_test.ts",
+  "leaks_test.ts",
+].map((f) => new URL(`./${f}`, import.meta.url).pathname);
+
+describe("crash freedom", () => {
+  it("capability, regression, kit and leak suites exit 0 in a subprocess", {
+    skip: isDeno ? false : "needs Deno.Command",
+    timeout: 120_000,
+  }, async () => {
+    // Fewer handle cycles than the in-process run: this run is about the process surviving.
+    const r = await runExclusive(files, { ZXVM_HANDLE_CYCLES: "100000" });
+    assert.equal(r.signal, null, `killed by ${r.signal}:\n${r.out.slice(-4000)}`);
+    assert.equal(r.code, 0, r.out.slice(-4000));
+    assert.match(r.out, /capabilities: \d+ close\/create cycles/);
+  });
+});
