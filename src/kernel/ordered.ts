@@ -224,11 +224,13 @@ export class SpanTree<T extends Span> {
    * -1. `align` is a power of two; spans are assumed to start on page boundaries. Pruning uses
    * `size + align - page` (a length that always fits an aligned block) when `align > page`.
    */
-  firstFit(from: number, size: number, align: number, page: number, limit: number): number {
-    const need = align > page ? size + align - page : size;
+  firstFit(from: number, size: number, align: number, _page: number, limit: number): number {
+    // Prune only on the exact necessary condition (a span shorter than `size` holds nothing):
+    // pruning on `size + align - page` would skip short spans that happen to be aligned in some
+    // subtrees and not others, making placement depend on the treap's random shape.
     let result = -1;
     const visit = (n: TreapNode<T> | null): boolean => {
-      if (n === null || n.maxLen < need) return false;
+      if (n === null || n.maxLen < size) return false;
       if (n.item.start > from && visit(n.left)) return true;
       const s = Math.max(n.item.start, from);
       const p = Math.ceil(s / align) * align;
