@@ -1453,6 +1453,8 @@ export class KernelCore {
       }
     }
     this.#closed = true;
+    // Every handle is closed with the kernel (handleCount reads 0 afterwards).
+    for (const e of this.#handles.entries()) this.#handles.delete(e);
     try {
       this.aspace.close();
     } finally {
