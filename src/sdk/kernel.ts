@@ -74,12 +74,15 @@ export class Kernel implements Disposable {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`${op}: options must be an object`);
     }
-    const choice = options.backend ?? "auto";
+    const choice = options.backend === undefined ? "auto" : options.backend;
     if (choice !== "auto" && choice !== "native" && choice !== "emulated") {
       throw new TypeError(`${op}: backend must be "auto", "native" or "emulated"`);
     }
     if (options.shimPath !== undefined && typeof options.shimPath !== "string") {
       throw new TypeError(`${op}: shimPath must be a string`);
+    }
+    if (options.seed !== undefined && typeof options.seed !== "number") {
+      throw new TypeError(`${op}: seed must be a number`);
     }
     const seed = options.seed === undefined ? undefined : u32(options.seed >>> 0, "seed", op);
     let rootSize: number | undefined;
