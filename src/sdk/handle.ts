@@ -14,6 +14,21 @@ import type { Kernel } from "./kernel.ts";
 // Set by Handle's static block: reads a handle's private core without exposing it publicly.
 let handleCoreImpl: (h: Handle) => KernelCore;
 
+// Leak diagnostics: a handle object collected while its handle is still open warns once per
+// process on stderr (the handle itself stays open until its kernel closes, as in Zircon).
+let warnedUnclosed = false;
+const unclosed = new FinalizationRegistry<{ core: KernelCore; value: number; type: string }>(
+  (h): void => {
+    if (warnedUnclosed || !h.core.isValid(h.value) || h.value === h.core.rootHandle) return;
+    warnedUnclosed = true;
+    console.error(
+      `zxvm: a ${h.type} handle (0x${h.value.toString(16)}) was garbage-collected without ` +
+        "close(); it stays open until its kernel closes (use `using` or call close()). " +
+        "This warning is shown once.",
+    );
+  },
+);
+
 /** Options for {@link Handle.waitOne}. */
 export interface WaitOptions {
   /** Absolute deadline in milliseconds on the `Date.now()` clock (default: none). */
@@ -48,6 +63,7 @@ export abstract class Handle implements Disposable {
     this.#kernel = kernel;
     this.#core = kernelCore(kernel);
     this.#value = value;
+    unclosed.register(this, { core: this.#core, value, type: new.target.name });
   }
 
   /** The handle value (32-bit; low two bits set). */
