@@ -74,7 +74,9 @@ writeFileSync(
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
 if (!existsSync(tsc)) throw new Error("build_npm: typescript missing; run `npm ci` first");
 run("node", [tsc, "-p", "tsconfig.build.json"], "tsc");
-if (!existsSync(join(out, "mod.js"))) throw new Error("build_npm: tsc emitted no mod.js");
+for (const entry of ["mod.js", "testing.js"]) {
+  if (!existsSync(join(out, entry))) throw new Error(`build_npm: tsc emitted no ${entry}`);
+}
 
 // 3. shim: source for compile-on-demand, prebuilt binary for linux-x64
 mkdirSync(join(out, "ffi"), { recursive: true });
@@ -113,9 +115,19 @@ const pkg = {
   types: "./mod.d.ts",
   exports: {
     ".": { types: "./mod.d.ts", default: "./mod.js" },
+    "./testing": { types: "./testing.d.ts", default: "./testing.js" },
     "./package.json": "./package.json",
   },
-  files: ["mod.js", "mod.d.ts", "src/", "ffi/zxshim.c", "ffi/zxshim.h", "build/libzxshim.so"],
+  files: [
+    "mod.js",
+    "mod.d.ts",
+    "testing.js",
+    "testing.d.ts",
+    "src/",
+    "ffi/zxshim.c",
+    "ffi/zxshim.h",
+    "build/libzxshim.so",
+  ],
   engines: { node: ">=20" },
   dependencies: { koffi: `^${koffiVersion}` },
   keywords: ["zircon", "fuchsia", "vmo", "vmar", "virtual-memory", "mmap", "ffi", "koffi", "deno"],

@@ -67,6 +67,8 @@ try {
       "LICENSE",
       "mod.js",
       "mod.d.ts",
+      "testing.js",
+      "testing.d.ts",
       "src/backend/ffi_node.js",
       "src/backend/ffi_deno.js",
       "ffi/zxshim.c",
@@ -126,15 +128,56 @@ auto.close();
     `// deno-lint-ignore-file\nimport { Kernel, ZxVmOption } from "npm:zxvm";\n${body}`,
   );
 
+  // The second entry point, zxvm/testing: a seeded fake kernel, fault injection, leak check.
+  const kitBody = `
+using k = testKernel({ seed: 7 });
+k.faults.failNext("createMemory", 1, ZxStatus.ErrNoMemory);
+let status = 0;
+try {
+  k.createVmo(4096);
+} catch (e) {
+  status = e instanceof ZxError ? e.status : 0;
+}
+if (status !== ZxStatus.ErrNoMemory) throw new Error("fault not injected: " + status);
+const vmo = k.createVmo(4096);
+let leaked = false;
+try {
+  assertNoLeaks(k);
+} catch {
+  leaked = true;
+}
+if (!leaked) throw new Error("assertNoLeaks missed an open VMO");
+vmo.close();
+assertNoLeaks(k);
+console.log(JSON.stringify({ kit: true, backend: k.backend }));
+`;
+  writeFileSync(
+    join(proj, "kit_node.mjs"),
+    `import { assertNoLeaks, testKernel, ZxError, ZxStatus } from "zxvm/testing";
+` +
+      kitBody.replace("using k =", "const k =") + "k.close();\n",
+  );
+  writeFileSync(
+    join(proj, "kit_deno.ts"),
+    `import { assertNoLeaks, testKernel, ZxError, ZxStatus } from "npm:zxvm/testing";
+` +
+      kitBody,
+  );
+
   const nodeVersion = run("node", ["--version"], proj).trim();
   check(Number(nodeVersion.slice(1).split(".")[0]) >= 20, `node ${nodeVersion} >= 20`);
   const nodeOut = run("node", ["smoke_node.mjs"], proj, { ZXVM_BACKEND: "" }).trim();
   console.log(`pack_test: node: ${nodeOut}`);
   check(JSON.parse(nodeOut).ok === true, "node: VMO -> map -> write via mapping -> read via VMO");
 
+  const kitNode = run("node", ["kit_node.mjs"], proj).trim();
+  check(JSON.parse(kitNode).kit === true, `node: zxvm/testing works (${kitNode})`);
+
   const denoOut = run(Deno.execPath(), ["run", "-A", "smoke_deno.ts"], proj).trim();
   console.log(`pack_test: deno: ${denoOut}`);
   check(JSON.parse(denoOut).ok === true, "deno (npm:zxvm): same round trip");
+  const kitDeno = run(Deno.execPath(), ["run", "-A", "kit_deno.ts"], proj).trim();
+  check(JSON.parse(kitDeno).kit === true, `deno: npm:zxvm/testing works (${kitDeno})`);
 
   // 4. a TypeScript consumer type-checks against the published declarations
   writeFileSync(
@@ -145,6 +188,9 @@ auto.close();
       `const m: Mapping = k.rootVmar.map(ZxVmOption.VmPermRead, 0, v, 0, 4096);\n` +
       `const n: number = m.addr + v.size;\n` +
       `const e: ZxError = new ZxError(ZxStatus.ErrBadHandle, "zx_vmo_read", "x");\n` +
+      `import { testKernel, type TestKernel } from "zxvm/testing";\n` +
+      `const t: TestKernel = testKernel({ seed: 1 });\n` +
+      `t.faults.failNext("createMemory", 1, ZxStatus.ErrNoMemory);\n` +
       `console.log(n, e.status);\n`,
   );
   run("node", [
