@@ -447,6 +447,7 @@ export class KernelCore {
     const p = vmo.parent;
     if (p !== null) {
       p.liveChildren--;
+      if (vmo.isCowClone) p.liveSnapshotChildren--;
       this.#notify(p);
       this.#maybeDestroyVmo(p);
     }
@@ -551,6 +552,22 @@ export class KernelCore {
     vmo.contentSize = size;
   }
 
+  /**
+   * Zircon decommits only VMOs made by `zx_vmo_create` that have no non-slice (snapshot)
+   * children, and slices of such VMOs: anything in a copy-on-write hierarchy is NOT_SUPPORTED
+   * (`zx_vmo_op_range` docs; the kernel answers before it looks at alignment or range).
+   */
+  #checkDecommit(vmo: VmoObject, op: string): void {
+    let root = vmo;
+    while (root.isSlice && root.parent !== null) root = root.parent;
+    if (root.isCowClone) {
+      throw err(S.ErrNotSupported, op, "decommit is not supported on snapshot children");
+    }
+    if (root.liveSnapshotChildren > 0) {
+      throw err(S.ErrNotSupported, op, "decommit is not supported on a VMO with snapshot children");
+    }
+  }
+
   /** `zx_vmo_op_range`. */
   vmoOpRange(value: number, opcode: number, offset: number, size: number): void {
     const op = "zx_vmo_op_range";
@@ -570,13 +587,11 @@ export class KernelCore {
       }
       case VmoOp.Decommit: {
         this.#need(e, Rights.Write, op, "decommit (ZX_RIGHT_WRITE)");
+        this.#checkDecommit(vmo, op);
         if (!isAligned(offset, P) || !isAligned(size, P)) {
           throw err(S.ErrInvalidArgs, op, "decommit needs a page-aligned offset and size");
         }
         if (end > vmo.size || end >= TWO_64) throw outOfRange();
-        if (vmo.isCowClone) {
-          throw err(S.ErrNotSupported, op, "decommit is not supported on snapshot children");
-        }
         if (size > 0) vmo.mem.decommit(vmo.memOffset + offset, size);
         return;
       }
@@ -674,10 +689,12 @@ export class KernelCore {
         "ZX_VMO_CHILD_REFERENCE is not implemented by zxvm (see README)",
       );
     }
-    const rounded = this.#checkSize(size, op);
+    // Zircon checks the offset's alignment before it rounds the size (CreateChildSlice,
+    // CreateClone).
     if (!isAligned(offset, this.pageSize)) {
       throw err(S.ErrInvalidArgs, op, "offset must be page aligned");
     }
+    const rounded = this.#checkSize(size, op);
     const resizable = (options & C.Resizable) !== 0;
     let child: VmoObject;
     if (kind === "slice") {
@@ -724,7 +741,8 @@ export class KernelCore {
         discardable: false,
         isSlice: false,
         isCowClone: true,
-        immutable: (options & C.NoWrite) !== 0,
+        // ZX_INFO_VMO_IMMUTABLE: only SNAPSHOT | NO_WRITE (not the AT_LEAST_ON_WRITE kinds).
+        immutable: (options & C.NoWrite) !== 0 && (options & C.Snapshot) !== 0,
         parent,
       });
     }
@@ -733,6 +751,7 @@ export class KernelCore {
     if (options & C.NoWrite) rights &= ~Rights.Write;
     else if (kind === "snapshot") rights = (rights & ~Rights.Execute) | Rights.Write;
     parent.liveChildren++;
+    if (kind === "snapshot") parent.liveSnapshotChildren++;
     this.#notify(parent);
     return this.#handles.add(child, rights).value;
   }
@@ -1294,6 +1313,8 @@ export class KernelCore {
           if (writes && (c.maxPerms & O.VmPermWrite) === 0) {
             throw err(S.ErrAccessDenied, op, "the mapping was not made from a writable handle");
           }
+          // Zircon decommits through each mapping's VMO, with the VMO's own restrictions.
+          if (opcode === VmoOp.Decommit) this.#checkDecommit(c.vmo, op);
           work.push([c, s, t]);
         }
         cursor = t;

@@ -46,6 +46,8 @@ export class VmoObject extends KObject {
   readonly parent: VmoObject | null;
   /** Live (not yet destroyed) direct children. */
   liveChildren = 0;
+  /** Live direct children that are snapshots (non-slice children). */
+  liveSnapshotChildren = 0;
   /** Live mapping records of this VMO. */
   readonly records: Set<MappingRecord> = new Set();
   /** `ZX_PROP_NAME`. */

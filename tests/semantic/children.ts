@@ -596,6 +596,81 @@ export function childTests(t: SuiteContext): void {
       });
     });
 
+    it("decommit is ErrNotSupported anywhere in a snapshot hierarchy, before alignment", () => {
+      withKernel(t, (k) => {
+        using v = k.createVmo(4 * P);
+        v.write(new Uint8Array([5]), 0);
+        using sliceOfParent = v.createChild(C.Slice, 0, 2 * P);
+        // No snapshot children yet: the parent and its slice decommit.
+        v.opRange(VmoOp.Decommit, P, P);
+        sliceOfParent.opRange(VmoOp.Decommit, P, P);
+        const c = v.createChild(C.Snapshot, 0, 4 * P);
+        using sliceOfChild = c.createChild(C.Slice, 0, P);
+        const op = "zx_vmo_op_range";
+        // The parent now has a non-slice child; so do its slices (through the parent).
+        expectStatus(() => v.opRange(VmoOp.Decommit, 0, P), S.ErrNotSupported, op);
+        expectStatus(() => sliceOfParent.opRange(VmoOp.Decommit, 0, P), S.ErrNotSupported, op);
+        // The snapshot and slices of it are not from zx_vmo_create.
+        expectStatus(() => sliceOfChild.opRange(VmoOp.Decommit, 0, P), S.ErrNotSupported, op);
+        // NOT_SUPPORTED is answered before the alignment and range checks.
+        expectStatus(() => c.opRange(VmoOp.Decommit, 1, 1), S.ErrNotSupported, op);
+        expectStatus(() => v.opRange(VmoOp.Decommit, 0, 64 * P), S.ErrNotSupported, op);
+        assert.equal(v.read(1, 0)[0], 5, "nothing was decommitted");
+        assert.equal(c.read(1, 0)[0], 5);
+        // Once the snapshot (and its slice) are gone, the parent decommits again.
+        sliceOfChild.close();
+        c.close();
+        v.opRange(VmoOp.Decommit, 0, P);
+        assert.equal(v.read(1, 0)[0], 0);
+      });
+    });
+
+    it("vmar.opRange(Decommit) applies the VMO's restrictions: a snapshot keeps its data", () => {
+      withKernel(t, (k) => {
+        using v = k.createVmo(P);
+        v.write(new Uint8Array([7]), 0);
+        using c = v.createChild(C.Snapshot, 0, P);
+        using plain = k.createVmo(P);
+        plain.write(new Uint8Array([9]), 0);
+        using mc = k.rootVmar.map(RW, 0, c, 0, P);
+        using mv = k.rootVmar.map(RW, 0, v, 0, P);
+        using mp = k.rootVmar.map(RW, 0, plain, 0, P);
+        const op = "zx_vmar_op_range";
+        expectStatus(() => k.rootVmar.opRange(VmoOp.Decommit, mc.addr, P), S.ErrNotSupported, op);
+        expectStatus(() => k.rootVmar.opRange(VmoOp.Decommit, mv.addr, P), S.ErrNotSupported, op);
+        assert.equal(c.read(1, 0)[0], 7, "the snapshot's data survived");
+        assert.equal(mc.read(0, 1)[0], 7);
+        assert.equal(v.read(1, 0)[0], 7);
+        k.rootVmar.opRange(VmoOp.Decommit, mp.addr, P);
+        assert.equal(plain.read(1, 0)[0], 0);
+      });
+    });
+
+    it("ZX_INFO_VMO_IMMUTABLE only for SNAPSHOT | NO_WRITE", () => {
+      withKernel(t, (k) => {
+        using v = k.createVmo(P);
+        const imm = (o: number): boolean => {
+          using c = v.createChild(o, 0, P);
+          return (c.info().flags & VmoInfoFlags.Immutable) !== 0;
+        };
+        assert.equal(imm(C.Snapshot | C.NoWrite), true);
+        assert.equal(imm(C.Snapshot), false);
+        assert.equal(imm(C.SnapshotAtLeastOnWrite | C.NoWrite), false);
+        assert.equal(imm(C.SnapshotModified | C.NoWrite), false);
+        assert.equal(imm(C.Slice | C.NoWrite), false);
+      });
+    });
+
+    it("an unaligned offset is ErrInvalidArgs before the size is checked", () => {
+      withKernel(t, (k) => {
+        using v = k.createVmo(P);
+        const op = "zx_vmo_create_child";
+        expectStatus(() => v.createChild(C.Slice, 1, U64_MAX), S.ErrInvalidArgs, op);
+        expectStatus(() => v.createChild(C.Snapshot, 1, U64_MAX), S.ErrInvalidArgs, op);
+        expectStatus(() => v.createChild(C.Slice, 0, U64_MAX), S.ErrOutOfRange, op);
+      });
+    });
+
     it("VmoChildOptions.Reference", () => {
       withKernel(t, (k) => {
         using v = k.createVmo(P);
