@@ -170,6 +170,61 @@ describe("zxvm/testing", () => {
     });
   }
 
+  it("a SPECIFIC_OVERWRITE map that fails in the backend keeps the mappings it would replace", () => {
+    using k = testKernel({ seed: 11 });
+    using v = k.createVmo(4 * P);
+    using w = k.createVmo(4 * P);
+    v.write(new Uint8Array([1, 2, 3]), 0);
+    using sub = k.rootVmar.allocate(
+      O.VmCanMapRead | O.VmCanMapWrite | O.VmCanMapSpecific,
+      0,
+      8 * P,
+    );
+    using a = sub.map(RW | O.VmSpecific, 0, v, 0, 2 * P);
+    using b = sub.map(RW | O.VmSpecific, 2 * P, v, 2 * P, 2 * P);
+    const viewA = a.bytes();
+    const before = state(k, [v, w]);
+    k.faults.failNext("map", 1, ZxStatus.ErrNoMemory);
+    assert.equal(
+      statusOf(() => sub.map(RW | O.VmSpecificOverwrite, P, w, 0, 2 * P)),
+      ZxStatus.ErrNoMemory,
+    );
+    assert.deepEqual(state(k, [v, w]), before, "nothing replaced");
+    assert.ok(a.alive && b.alive);
+    assert.deepEqual([...a.read(0, 3)], [1, 2, 3]);
+    assert.equal(viewA.length, 0, "the old view was revoked before the memory changed");
+    assert.equal(a.bytes()[0], 1, "a fresh view works");
+    // The same call succeeds once the fault is gone, and replaces exactly [P, 3P).
+    using m = sub.map(RW | O.VmSpecificOverwrite, P, w, 0, 2 * P);
+    assert.deepEqual(
+      sub.mappings().map((x) => [x.addr - sub.base, x.len, x.vmoKoid]),
+      [[0, P, v.koid], [P, 2 * P, w.koid], [3 * P, P, v.koid]],
+    );
+    m.unmap();
+    a.unmap();
+    b.unmap();
+  });
+
+  it("if the old mappings cannot even be put back, the books follow the memory", () => {
+    using k = testKernel({ seed: 12 });
+    using v = k.createVmo(2 * P);
+    using w = k.createVmo(2 * P);
+    using sub = k.rootVmar.allocate(
+      O.VmCanMapRead | O.VmCanMapWrite | O.VmCanMapSpecific,
+      0,
+      4 * P,
+    );
+    using a = sub.map(RW | O.VmSpecific, 0, v, 0, 2 * P);
+    k.faults.failNext("map", 2, ZxStatus.ErrNoMemory); // the map, then the restore
+    assert.equal(
+      statusOf(() => sub.map(RW | O.VmSpecificOverwrite, 0, w, 0, 2 * P)),
+      ZxStatus.ErrNoMemory,
+    );
+    assert.equal(a.alive, false, "the replaced mapping is gone, as in memory");
+    assert.deepEqual(sub.mappings(), []);
+    assert.equal(v.info().numMappings, 0);
+  });
+
   it("assertNoLeaks lists open handles, mappings, sub-VMARs and memory", () => {
     using k = testKernel({ seed: 3 });
     assertNoLeaks(k);

@@ -996,8 +996,20 @@ export class KernelCore {
       overwrite,
     );
     // All checks passed: from here on only resource failures can happen.
-    if (overwrite) this.#unmapRange(vmar, addr, addr + size);
     const perms = opts & PERM_RWX;
+    const end = addr + size;
+    // SPECIFIC_OVERWRITE: the mappings being replaced stay in the books until the new one is
+    // in place, so a backend failure can put them back (a failed call changes nothing). Their
+    // views go first: the memory under them is about to change.
+    const replaced: MappingRecord[] = [];
+    if (overwrite) {
+      for (const c of vmar.children.overlapping(addr, end)) {
+        if (c instanceof MappingRecord) {
+          replaced.push(c);
+          this.#dropView(c.origin);
+        }
+      }
+    }
     try {
       this.aspace.map(
         addr,
@@ -1008,9 +1020,12 @@ export class KernelCore {
         (opts & O.VmMapRange) !== 0,
       );
     } catch (x) {
+      if (replaced.length > 0) this.#restoreReplaced(vmar, replaced, addr, end);
       if (x instanceof ZxError) throw new ZxError(x.status, op, x.message);
       throw err(S.ErrNoMemory, op, `the backend could not map: ${x}`);
     }
+    // The new mapping replaced the old ones in memory: retire their records (no backend unmap).
+    if (replaced.length > 0) this.#unmapRange(vmar, addr, end, false);
     const origin = new MappingOrigin(addr, size, options, vmo, vmoOffset, vmar);
     const rec = new MappingRecord(
       addr,
@@ -1056,7 +1071,7 @@ export class KernelCore {
    * ones) and destroy sub-VMARs inside it. Callers have checked that sub-VMARs are fully
    * covered and allowed to go.
    */
-  #unmapRange(vmar: VmarObject, lo: number, hi: number): void {
+  #unmapRange(vmar: VmarObject, lo: number, hi: number, backend = true): void {
     for (const c of vmar.children.overlapping(lo, hi)) {
       if (c instanceof VmarObject) {
         this.#destroyVmar(c);
@@ -1065,7 +1080,7 @@ export class KernelCore {
       this.#dropView(c.origin);
       const s = Math.max(c.start, lo);
       const e = Math.min(c.end, hi);
-      this.aspace.unmap(s, e - s);
+      if (backend) this.aspace.unmap(s, e - s);
       const { start, end, vmoOffset, vmo } = c;
       vmo.pins++; // keep the VMO alive while the surviving parts are re-added
       try {
@@ -1076,6 +1091,24 @@ export class KernelCore {
         vmo.pins--;
       }
       this.#maybeDestroyVmo(vmo);
+    }
+  }
+
+  /**
+   * After a failed SPECIFIC_OVERWRITE map: the backend may have taken the old mappings down
+   * (a failed `MAP_FIXED` does), so map their parts inside `[lo, hi)` again. If even that
+   * fails, the books follow the memory: those mappings are unmapped.
+   */
+  #restoreReplaced(vmar: VmarObject, replaced: MappingRecord[], lo: number, hi: number): void {
+    try {
+      for (const r of replaced) {
+        const s = Math.max(r.start, lo);
+        const e = Math.min(r.end, hi);
+        const off = r.vmo.memOffset + r.vmoOffset + (s - r.start);
+        this.aspace.map(s, r.vmo.mem, off, e - s, r.perms, false);
+      }
+    } catch {
+      this.#unmapRange(vmar, lo, hi);
     }
   }
 
