@@ -9,6 +9,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Kernel, type KernelOptions } from "../mod.ts";
 import { runHostile, runKernelOpen } from "./support/hostile.ts";
+import { testKernel, type TestKernelOptions } from "../testing.ts";
 import { nativeSkipReason, openEmulated, openNative } from "./support/kernels.ts";
 import { leakGuard } from "./support/leaks.ts";
 import { delegate, runExclusive, summaryLines } from "./support/subprocess.ts";
@@ -60,8 +61,15 @@ if (delegate()) {
         "emulated",
       );
       const t2 = runKernelOpen((o) => Kernel.open(o as KernelOptions), "options", true);
-      console.log(`hostile: ${t.cases + t2.cases} Kernel.open cases`);
-      assert.deepEqual([...t.failures, ...t2.failures], []);
+      // The testing kit's kernels validate their seed the same way.
+      const t3 = runKernelOpen(
+        (o) => testKernel(o as TestKernelOptions),
+        "testKernel",
+        true,
+        ["backend", "shimPath"],
+      );
+      console.log(`hostile: ${t.cases + t2.cases} Kernel.open cases, ${t3.cases} testKernel cases`);
+      assert.deepEqual([...t.failures, ...t2.failures, ...t3.failures], []);
     });
   });
 }

@@ -69,6 +69,27 @@ export function u64(v: unknown, name: string, op: string): number {
 }
 
 /**
+ * Normalise a kernel seed: a non-negative safe integer (so `Date.now()` works); only its low
+ * 32 bits are used.
+ *
+ * @throws {TypeError} when `v` is not a number
+ * @throws {ZxError} `ErrInvalidArgs` when `v` is NaN, infinite, negative, fractional or ≥ 2^53
+ */
+export function seedArg(v: unknown, op: string): number {
+  if (typeof v !== "number") {
+    throw new TypeError(`${op}: seed must be a number, got ${describe(v)}`);
+  }
+  if (!Number.isSafeInteger(v) || v < 0) {
+    throw new ZxError(
+      ZxStatus.ErrInvalidArgs,
+      op,
+      `seed must be an integer in [0, 2^53), got ${describe(v)}`,
+    );
+  }
+  return v % 2 ** 32;
+}
+
+/**
  * Normalise a 32-bit flag word (options, rights, signals). Accepts a number or bigint.
  *
  * @throws {TypeError} when `v` is neither a number nor a bigint

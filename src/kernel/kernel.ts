@@ -635,11 +635,14 @@ export class KernelCore {
           op,
           "CACHE_INVALIDATE needs kernel debugging syscalls, which zxvm does not enable",
         );
-      case VmoOp.DontNeed:
-      case VmoOp.AlwaysNeed:
-      case VmoOp.Prefetch: {
+      case VmoOp.Prefetch:
+        this.#need(e, Rights.Read, op, "prefetch (ZX_RIGHT_READ)");
         if (end > vmo.size || end >= TWO_64) throw outOfRange();
-        return; // hints
+        return; // nothing to fetch: zxvm's VMOs have no pager
+      case VmoOp.DontNeed:
+      case VmoOp.AlwaysNeed: {
+        if (end > vmo.size || end >= TWO_64) throw outOfRange();
+        return; // hints (no right needed)
       }
       default:
         throw err(S.ErrInvalidArgs, op, `unknown operation ${opcode}`);
@@ -1315,6 +1318,12 @@ export class KernelCore {
     ];
     if (!known.includes(opcode as 1)) {
       throw err(S.ErrInvalidArgs, op, `unknown operation ${opcode}`);
+    }
+    // The VMAR handle's rights (VmAddressRegionDispatcher::is_operation_allowed_from_rights).
+    if (opcode === VmoOp.Commit || opcode === VmoOp.Decommit || opcode === VmoOp.Zero) {
+      this.#need(e, Rights.Write, op, "commit, decommit and zero (ZX_RIGHT_WRITE)");
+    } else if (opcode === VmoOp.Prefetch || opcode === VmoOp.MapRange) {
+      this.#need(e, Rights.Read, op, "prefetch and map-range (ZX_RIGHT_READ)");
     }
     const size = roundUp(len, this.pageSize);
     if (size === 0 || size >= TWO_64 || !isAligned(addr, this.pageSize)) {

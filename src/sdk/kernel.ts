@@ -9,7 +9,7 @@ import { VmoOptions } from "../abi/options.ts";
 import { ZxStatus } from "../abi/status.ts";
 import { getEnv } from "../backend/env.ts";
 import { type BackendChoice, openBackend } from "../backend/select.ts";
-import { u32, u64 } from "../kernel/args.ts";
+import { seedArg, u32, u64 } from "../kernel/args.ts";
 import { KernelCore } from "../kernel/kernel.ts";
 import { INTERNAL, registerKernel } from "./internal.ts";
 import { Vmar } from "./vmar.ts";
@@ -25,7 +25,10 @@ export interface KernelOptions {
   backend?: BackendChoice;
   /** Path of the native shim library (default: `ZXVM_SHIM_PATH`, then the built one). */
   shimPath?: string;
-  /** Seed for deterministic placement and handle values. */
+  /**
+   * Seed for deterministic placement and handle values: an integer in [0, 2^53) (only its low
+   * 32 bits are used; `ErrInvalidArgs` otherwise).
+   */
   seed?: number;
   /** Size of the root VMAR in bytes (default 64 GiB; a page multiple). */
   rootVmarSize?: number;
@@ -81,10 +84,7 @@ export class Kernel implements Disposable {
     if (options.shimPath !== undefined && typeof options.shimPath !== "string") {
       throw new TypeError(`${op}: shimPath must be a string`);
     }
-    if (options.seed !== undefined && typeof options.seed !== "number") {
-      throw new TypeError(`${op}: seed must be a number`);
-    }
-    const seed = options.seed === undefined ? undefined : u32(options.seed >>> 0, "seed", op);
+    const seed = options.seed === undefined ? undefined : seedArg(options.seed, op);
     let rootSize: number | undefined;
     if (options.rootVmarSize !== undefined) {
       rootSize = u64(options.rootVmarSize, "rootVmarSize", op);

@@ -5,7 +5,7 @@
  */
 import { EmulatedBackend } from "../backend/emulated.ts";
 import type { Backend } from "../backend/types.ts";
-import { u32 } from "../kernel/args.ts";
+import { seedArg } from "../kernel/args.ts";
 import { KernelCore } from "../kernel/kernel.ts";
 import { VmarObject } from "../kernel/objects.ts";
 import { INTERNAL, kernelCore } from "../sdk/internal.ts";
@@ -83,10 +83,7 @@ export function testKernel(options: TestKernelOptions = {}): TestKernel {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`${op}: options must be an object`);
   }
-  if (options.seed !== undefined && typeof options.seed !== "number") {
-    throw new TypeError(`${op}: seed must be a number`);
-  }
-  const seed = options.seed === undefined ? 1 : u32(options.seed >>> 0, "seed", op);
+  const seed = options.seed === undefined ? 1 : seedArg(options.seed, op);
   // Let Kernel.open validate rootVmarSize exactly as it does for every kernel.
   Kernel.open({ backend: "emulated", rootVmarSize: options.rootVmarSize }).close();
   const faults = new FaultInjector();

@@ -1154,6 +1154,32 @@ export function vmarTests(t: SuiteContext): void {
       });
     });
 
+    it("the VMAR handle's rights: WRITE for commit/decommit/zero, READ for prefetch/map-range", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(P);
+        vmo.write(new Uint8Array([42]), 0);
+        const m = k.rootVmar.map(RW, 0, vmo, 0, P);
+        using ro = k.rootVmar.duplicate(Rights.Read | Rights.Duplicate);
+        using wo = k.rootVmar.duplicate(Rights.Write | Rights.Duplicate);
+        using none = k.rootVmar.duplicate(Rights.None);
+        for (const op of [VmoOp.Commit, VmoOp.Decommit, VmoOp.Zero]) {
+          expectStatus(() => ro.opRange(op, m.addr, P), S.ErrAccessDenied, OPRANGE, `op ${op}`);
+          expectStatus(() => none.opRange(op, m.addr, P), S.ErrAccessDenied, OPRANGE, `op ${op}`);
+        }
+        assert.equal(vmo.read(1, 0)[0], 42, "nothing was zeroed or decommitted");
+        for (const op of [VmoOp.Prefetch, VmoOp.MapRange]) {
+          expectStatus(() => wo.opRange(op, m.addr, P), S.ErrAccessDenied, OPRANGE, `op ${op}`);
+          ro.opRange(op, m.addr, P);
+        }
+        for (const op of [VmoOp.DontNeed, VmoOp.AlwaysNeed]) none.opRange(op, m.addr, P);
+        // Unknown ops are INVALID_ARGS before rights are looked at.
+        expectStatus(() => none.opRange(99, m.addr, P), S.ErrInvalidArgs, OPRANGE);
+        wo.opRange(VmoOp.Zero, m.addr, P);
+        assert.equal(vmo.read(1, 0)[0], 0);
+        m.unmap();
+      });
+    });
+
     it("T-vmar BadRangeOpNestedVmar", () => {
       withKernel(t, (k) => {
         using vmo = k.createVmo(P);

@@ -389,6 +389,10 @@ export function vmoTests(t: SuiteContext): void {
         }
         none.opRange(VmoOp.DontNeed, 0, P);
         none.opRange(VmoOp.AlwaysNeed, 0, P);
+        // PREFETCH needs READ (VmObjectDispatcher::RangeOp).
+        expectStatus(() => wo.opRange(VmoOp.Prefetch, 0, P), S.ErrAccessDenied, "zx_vmo_op_range");
+        expectStatus(() => none.opRange(VmoOp.Prefetch, 0, P), S.ErrAccessDenied);
+        ro.opRange(VmoOp.Prefetch, 0, P);
       });
     });
 
