@@ -111,12 +111,22 @@ export class Kernel implements Disposable {
    * The default kernel, opened on first use with the backend named by env `ZXVM_BACKEND`
    * (`auto` when unset). Used by {@link Vmo.create} and {@link Vmar.root}. Closing it makes
    * the next use open a fresh one.
+   *
+   * @throws {ZxError} `ErrInvalidArgs` when `ZXVM_BACKEND` is set to anything but `auto`,
+   *   `native` or `emulated` (an empty value means `auto`); `ErrNotSupported` when it says
+   *   `native` and the native backend cannot be loaded
    */
   static get default(): Kernel {
     if (defaultKernel === null || defaultKernel.#core.closed) {
-      const env = getEnv("ZXVM_BACKEND");
-      const choice = env === "native" || env === "emulated" ? env : "auto";
-      defaultKernel = Kernel.open({ backend: choice });
+      const env = getEnv("ZXVM_BACKEND") ?? "";
+      if (env !== "" && env !== "auto" && env !== "native" && env !== "emulated") {
+        throw new ZxError(
+          ZxStatus.ErrInvalidArgs,
+          "zx_kernel_open",
+          `ZXVM_BACKEND=${JSON.stringify(env)}: expected "auto", "native" or "emulated"`,
+        );
+      }
+      defaultKernel = Kernel.open({ backend: env === "" ? "auto" : env });
     }
     return defaultKernel;
   }
