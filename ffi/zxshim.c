@@ -205,6 +205,13 @@ ZXS_EXPORT int32_t zxs_reserve_fixed(uint64_t addr, uint64_t len) {
   return p == MAP_FAILED ? -errno : 0;
 }
 
+ZXS_EXPORT int32_t zxs_anon_fixed(uint64_t addr, uint64_t len) {
+  if (addr == 0 || len == 0) return -EINVAL;
+  void *p = mmap((void *)(uintptr_t)addr, (size_t)len, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  return p == MAP_FAILED ? -errno : 0;
+}
+
 ZXS_EXPORT int64_t zxs_map_window(int32_t fd, uint64_t off, uint64_t len) {
   if (len == 0 || !range_ok(off, len)) return -EINVAL;
   void *p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);

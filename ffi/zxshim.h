@@ -15,7 +15,7 @@ extern "C" {
 #endif
 
 /* Version of this interface; bumped on every incompatible change. */
-#define ZXS_VERSION 1
+#define ZXS_VERSION 2
 
 /* Advice values for zxs_madvise (mapped to MADV_* inside the shim). */
 #define ZXS_ADV_NORMAL 0
@@ -64,6 +64,12 @@ int64_t zxs_copy_range(int32_t src_fd, uint64_t src_off, int32_t dst_fd, uint64_
 int64_t zxs_reserve(uint64_t len);
 /* Same as zxs_reserve but MAP_FIXED at addr: returns [addr, addr+len) to the reservation. */
 int32_t zxs_reserve_fixed(uint64_t addr, uint64_t len);
+/*
+ * mmap(addr, len, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE|MAP_FIXED):
+ * replaces whatever is at [addr, addr+len) with private zero pages in one step (no moment
+ * where the range faults).
+ */
+int32_t zxs_anon_fixed(uint64_t addr, uint64_t len);
 /* mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, off): a window; returns the address. */
 int64_t zxs_map_window(int32_t fd, uint64_t off, uint64_t len);
 /* mmap(addr, len, prot, MAP_SHARED|MAP_FIXED, fd, off). prot uses PROT_* bits (1 r, 2 w, 4 x). */

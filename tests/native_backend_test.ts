@@ -549,6 +549,34 @@ describe("native backend", { skip }, () => {
     assert.match(new TextDecoder().decode(out.stdout), /survived/);
   });
 
+  it("retire: private zero pages in one step, left mapped by close()", () => {
+    const as = be.createAddressSpace(16 * ps);
+    const mem = be.createMemory(4 * ps);
+    const addr = as.base + 4 * ps;
+    as.map(addr, mem, 0, 4 * ps, Prot.Read | Prot.Write, false);
+    mem.write(0, new Uint8Array([1, 2, 3]));
+    as.retire(addr + ps, 2 * ps);
+    let e = entryAt(addr + ps)!;
+    assert.equal(e.perms, "rw-p", "private, readable and writable");
+    assert.equal(e.inode, 0, "anonymous");
+    assert.equal(e.start, addr + ps);
+    assert.equal(e.end, addr + 3 * ps);
+    assert.equal(entryAt(addr)!.perms, "rw-s", "the rest stays mapped");
+    const view = as.view(addr + ps, ps, mem, ps);
+    assert.equal(view[0], 0);
+    view[0] = 9; // writable, and not the memfd
+    const back = new Uint8Array(1);
+    mem.read(ps, back);
+    assert.equal(back[0], 0);
+    be.detach(view);
+    as.unmap(addr, ps);
+    as.unmap(addr + 3 * ps, ps);
+    mem.close();
+    as.close();
+    e = entryAt(addr + ps)!;
+    assert.ok(e !== undefined && e.perms === "rw-p", "the retired range outlives close()");
+  });
+
   it("everything closed: the memfds' descriptors and mappings are gone", () => {
     const objs = [];
     for (let i = 0; i < 10; i++) {

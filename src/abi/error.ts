@@ -36,6 +36,8 @@ export class ZxError extends Error {
   readonly op: string;
   /** Present for access faults through a `Mapping`: where and how the access faulted. */
   readonly fault?: FaultInfo;
+  /** The explanation alone (the message is `"<status name>: <op>: <reason>"`). */
+  readonly reason: string;
 
   /**
    * Create a ZxError.
@@ -50,6 +52,7 @@ export class ZxError extends Error {
     this.name = "ZxError";
     this.status = status;
     this.op = op;
+    this.reason = reason;
     if (fault !== undefined) this.fault = fault;
   }
 

@@ -20,12 +20,34 @@ export const SEGMENT_SIZE = 2 ** 30;
 export const EMULATED_MAX_MEMORY = 2 ** 40;
 const COPY_CHUNK = 2 ** 24;
 
+/** Buffers zxvm detached itself (so a detached buffer not in here was transferred away). */
+const detachedByUs = new WeakSet<ArrayBuffer>();
+
+/**
+ * Whether `ab` is detached: `ArrayBuffer.prototype.detached`, or (Node 20 lacks it) a length
+ * of 0, which no live segment has.
+ */
+function isDetached(ab: ArrayBuffer): boolean {
+  return (ab as { detached?: boolean }).detached ?? ab.byteLength === 0;
+}
+
 /** Detach an ArrayBuffer so every view over it has length 0 (works on Node 20 and Deno). */
 export function detachBuffer(ab: ArrayBuffer): void {
-  if (ab.detached) return;
+  if (isDetached(ab)) return;
+  detachedByUs.add(ab);
   const t = (ab as { transfer?: (n: number) => ArrayBuffer }).transfer;
   if (typeof t === "function") t.call(ab, 0);
   else structuredClone(ab, { transfer: [ab] });
+}
+
+function lost(op: string): ZxError {
+  return new ZxError(
+    ZxStatus.ErrBadState,
+    op,
+    "this VMO's emulated storage was transferred away through a Mapping.bytes() view " +
+      "(ArrayBuffer transfer, structuredClone or postMessage with a transfer list); its " +
+      "contents moved with it",
+  );
 }
 
 /** A set of disjoint half-open integer ranges, kept sorted and merged. */
@@ -143,8 +165,21 @@ export class EmulatedMemory implements Memory {
     return Math.min(SEGMENT_SIZE, this.#size - i * SEGMENT_SIZE);
   }
 
-  #seg(i: number): ArrayBuffer {
-    let ab = this.#segs.get(i);
+  /** Segment `i` if it exists; throws when it was transferred away. */
+  #existing(i: number, op: string): ArrayBuffer | undefined {
+    const ab = this.#segs.get(i);
+    if (ab !== undefined && isDetached(ab)) throw lost(op);
+    return ab;
+  }
+
+  /** Whether any segment was transferred away (the memory's contents are then unreliable). */
+  #anyLost(): boolean {
+    for (const ab of this.#segs.values()) if (isDetached(ab)) return true;
+    return false;
+  }
+
+  #seg(i: number, op = "zx_vmo_write"): ArrayBuffer {
+    let ab = this.#existing(i, op);
     if (ab === undefined) {
       const len = this.#segLen(i);
       try {
@@ -162,6 +197,7 @@ export class EmulatedMemory implements Memory {
   resize(size: number): void {
     const old = this.#size;
     if (size === old) return;
+    if (this.#anyLost()) throw lost("zx_vmo_set_size");
     if (size < old) {
       this.#committed.remove(size, old);
       for (const [i, ab] of [...this.#segs]) {
@@ -214,7 +250,7 @@ export class EmulatedMemory implements Memory {
       const i = Math.floor(off / SEGMENT_SIZE);
       const inSeg = off - i * SEGMENT_SIZE;
       const len = Math.min(n - done, SEGMENT_SIZE - inSeg);
-      const ab = this.#segs.get(i);
+      const ab = this.#existing(i, "zx_vmo_read");
       if (ab === undefined) dst.fill(0, done, done + len);
       else dst.set(new Uint8Array(ab, inSeg, len), done);
       done += len;
@@ -244,7 +280,7 @@ export class EmulatedMemory implements Memory {
       const i = Math.floor(off / SEGMENT_SIZE);
       const inSeg = off - i * SEGMENT_SIZE;
       const len = Math.min(e - off, SEGMENT_SIZE - inSeg);
-      const ab = this.#segs.get(i);
+      const ab = this.#existing(i, "zx_vmo_op_range");
       if (ab !== undefined) new Uint8Array(ab, inSeg, len).fill(0);
       off += len;
     }
@@ -306,7 +342,7 @@ export class EmulatedMemory implements Memory {
           "use Mapping.read/write or the native backend",
       );
     }
-    const v = new Uint8Array(this.#seg(i), inSeg, len);
+    const v = new Uint8Array(this.#seg(i, "zx_vmar_map"), inSeg, len);
     this.#committed.add(pageDown(offset), pageUp(offset + len));
     return v;
   }
@@ -318,7 +354,7 @@ export class EmulatedMemory implements Memory {
    */
   revoke(ab: ArrayBuffer): void {
     for (const [i, seg] of this.#segs) {
-      if (seg !== ab) continue;
+      if (seg !== ab || isDetached(seg)) continue;
       let nab: ArrayBuffer;
       try {
         nab = new ArrayBuffer(seg.byteLength, { maxByteLength: seg.maxByteLength });
@@ -359,6 +395,7 @@ class EmulatedAddressSpace implements AddressSpace {
   ): void {}
   protect(_addr: number, _len: number, _prot: Prot): void {}
   unmap(_addr: number, _len: number): void {}
+  retire(_addr: number, _len: number): void {}
   view(_addr: number, len: number, mem: Memory, memOffset: number): Uint8Array {
     const v = mem.view(memOffset, len);
     if (v === null) throw new Error("emulated memory always has views");
@@ -391,10 +428,15 @@ export class EmulatedBackend implements Backend {
    */
   detach(view: Uint8Array): void {
     const ab = view.buffer as ArrayBuffer;
-    if (ab.detached) return;
+    if (isDetached(ab)) return;
     const owner = owners.get(ab);
     if (owner !== undefined) owner.revoke(ab);
     else detachBuffer(ab);
+  }
+  /** Whether `view`'s buffer was detached by someone other than zxvm (transferred away). */
+  escaped(view: Uint8Array): boolean {
+    const ab = view.buffer as ArrayBuffer;
+    return isDetached(ab) && !detachedByUs.has(ab);
   }
   /** Nothing to release. */
   close(): void {}

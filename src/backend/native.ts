@@ -32,7 +32,7 @@ export type ShimResult = number | bigint;
  * are normalised by the backend.
  */
 export interface ShimCalls {
-  /** The shim's interface version (`ZXS_VERSION`, currently 1). */
+  /** The shim's interface version (`ZXS_VERSION`, currently 2). */
   zxs_version(): ShimResult;
   /** The system page size. */
   zxs_page_size(): ShimResult;
@@ -70,6 +70,8 @@ export interface ShimCalls {
   zxs_reserve(len: bigint): ShimResult;
   /** Put the reservation back over `[addr, addr+len)` (`MAP_FIXED`). */
   zxs_reserve_fixed(addr: bigint, len: bigint): ShimResult;
+  /** Private zero pages at `[addr, addr+len)` (`MAP_FIXED`, read/write); see `zxshim.h`. */
+  zxs_anon_fixed(addr: bigint, len: bigint): ShimResult;
   /** A read/write `MAP_SHARED` window of `fd` at `off`; the address. */
   zxs_map_window(fd: number, off: bigint, len: bigint): ShimResult;
   /** `mmap(addr, len, prot, MAP_SHARED | MAP_FIXED, fd, off)`. */
@@ -108,7 +110,7 @@ export const ShimAdvice = {
 } as const;
 
 /** The shim interface version this module expects from {@link ShimCalls.zxs_version}. */
-export const SHIM_VERSION = 1;
+export const SHIM_VERSION = 2;
 
 /** The largest memory object of the native backend: 2^40 bytes (1 TiB). */
 export const NATIVE_MAX_MEMORY_SIZE: number = 2 ** 40;
@@ -537,6 +539,8 @@ export class NativeAddressSpace implements AddressSpace {
   readonly #calls: ShimCalls;
   readonly #owner: NativeBackend;
   #closed = false;
+  /** Retired ranges (`[start, end)`, sorted, disjoint): left mapped forever, even by close. */
+  readonly #retired: Array<[number, number]> = [];
 
   /**
    * Wrap a reservation. Use {@link NativeBackend.createAddressSpace} instead.
@@ -627,11 +631,45 @@ export class NativeAddressSpace implements AddressSpace {
     return this.#calls.viewAt(addr, len);
   }
 
-  /** Unmap the whole reservation. Idempotent. */
+  /**
+   * Replace `[addr, addr+len)` with private zero pages that stay mapped for the life of the
+   * process (a transferred view may still reach them); see {@link AddressSpace.retire}.
+   */
+  retire(addr: number, len: number): void {
+    const op = "zx_vmar_unmap";
+    this.#inside(addr, len, op);
+    if (len === 0) return;
+    check(this.#calls.zxs_anon_fixed(BigInt(addr), BigInt(len)), op, "mmap(anonymous)");
+    const end = addr + len;
+    let i = 0;
+    while (i < this.#retired.length && this.#retired[i][1] < addr) i++;
+    let s = addr;
+    let e = end;
+    let j = i;
+    while (j < this.#retired.length && this.#retired[j][0] <= end) {
+      s = Math.min(s, this.#retired[j][0]);
+      e = Math.max(e, this.#retired[j][1]);
+      j++;
+    }
+    this.#retired.splice(i, j - i, [s, e]);
+  }
+
+  /** Retired ranges, as `[start, end)` pairs (see {@link NativeAddressSpace.retire}). */
+  get retired(): ReadonlyArray<readonly [number, number]> {
+    return this.#retired;
+  }
+
+  /** Unmap the whole reservation except retired ranges. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#calls.zxs_munmap(BigInt(this.base), BigInt(this.size));
+    let at = this.base;
+    for (const [s, e] of this.#retired) {
+      if (s > at) this.#calls.zxs_munmap(BigInt(at), BigInt(s - at));
+      at = e;
+    }
+    const end = this.base + this.size;
+    if (end > at) this.#calls.zxs_munmap(BigInt(at), BigInt(end - at));
     this.#owner.forget(this);
   }
 }
@@ -723,6 +761,14 @@ export class NativeBackend implements Backend {
   detach(view: Uint8Array): void {
     if (view.byteLength === 0 && view.buffer.byteLength === 0) return;
     this.calls.detach(view);
+  }
+
+  /**
+   * Whether someone else detached `view`: native views are never empty and only zxvm's own
+   * detach (after which the kernel forgets the view) or a transfer empties their buffer.
+   */
+  escaped(view: Uint8Array): boolean {
+    return view.buffer.byteLength === 0;
   }
 
   /** @internal Called by a memory or address space when it closes. */

@@ -110,6 +110,15 @@ export interface AddressSpace {
    * {@link Backend.detach}) before the range is unmapped, protected or shrunk away.
    */
   view(addr: number, len: number, mem: Memory, memOffset: number): Uint8Array;
+  /**
+   * Keep `[addr, addr+len)` readable and writable for the rest of the process, backed by
+   * private zero pages instead of what is mapped there. The kernel calls this instead of
+   * {@link AddressSpace.unmap} for a range under a zero-copy view that escaped its control (its
+   * `ArrayBuffer` was transferred away, so it cannot be detached): touching that view must
+   * never fault, nor reach memory mapped later. The kernel never maps the range again, and
+   * {@link AddressSpace.close} leaves it in place.
+   */
+  retire(addr: number, len: number): void;
   /** Release the whole reservation (everything inside is unmapped). Called once. */
   close(): void;
 }
@@ -138,6 +147,13 @@ export interface Backend {
    * memory may do nothing.
    */
   detach(view: Uint8Array): void;
+  /**
+   * Whether `view` (one this backend handed out and zxvm has not detached yet) was detached by
+   * someone else: its `ArrayBuffer` was transferred (`ArrayBuffer.prototype.transfer`,
+   * `structuredClone`/`postMessage` with a transfer list), so another buffer may now reach the
+   * same memory and zxvm can no longer revoke it.
+   */
+  escaped(view: Uint8Array): boolean;
   /** Release backend-wide resources (the loaded library, caches). Called once, last. */
   close(): void;
 }

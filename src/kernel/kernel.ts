@@ -16,7 +16,14 @@ import { ZxStatus } from "../abi/status.ts";
 import type { AddressSpace, Backend, Memory } from "../backend/types.ts";
 import { isAligned, roundUp, TWO_64 } from "./args.ts";
 import { type HandleEntry, HandleTable, type KObject } from "./handles.ts";
-import { MappingOrigin, MappingRecord, VmarObject, VmoObject, type Waiter } from "./objects.ts";
+import {
+  MappingOrigin,
+  MappingRecord,
+  RetiredRange,
+  VmarObject,
+  VmoObject,
+  type Waiter,
+} from "./objects.ts";
 import { Prng } from "./ordered.ts";
 
 const S = ZxStatus;
@@ -427,7 +434,7 @@ export class KernelCore {
     try {
       mem = this.backend.createMemory(size);
     } catch (x) {
-      if (x instanceof ZxError) throw new ZxError(x.status, op, x.message);
+      if (x instanceof ZxError) throw new ZxError(x.status, op, x.reason);
       throw err(S.ErrNoMemory, op, `the backend could not create memory: ${x}`);
     }
     this.#memories.add(mem);
@@ -519,13 +526,20 @@ export class KernelCore {
     else throw err(S.ErrUnavailable, op, "the VMO is not resizable");
     const rounded = this.#checkSize(size, op);
     if (rounded < vmo.size) {
+      // Memory an escaped view may reach must not be cut off under it (SIGBUS).
+      for (const r of vmo.records) {
+        const part = this.#escapedPart(r, r.start, r.end);
+        if (part !== null && r.vmoOffset + (part[1] - r.start) > rounded) {
+          throw err(S.ErrBadState, op, escapedWhy("cut off by shrinking the VMO"));
+        }
+      }
       // Views over memory that is about to go away are detached first (native safety).
       for (const r of vmo.records) this.#dropView(r.origin);
     }
     try {
       if (rounded !== vmo.size) vmo.mem.resize(rounded);
     } catch (x) {
-      if (x instanceof ZxError) throw new ZxError(x.status, op, x.message);
+      if (x instanceof ZxError) throw new ZxError(x.status, op, x.reason);
       throw err(S.ErrNoMemory, op, `the backend could not resize: ${x}`);
     }
     // Bytes between the new size and its page end read as zero (Zircon zeroes them).
@@ -731,7 +745,7 @@ export class KernelCore {
       } catch (x) {
         this.#memories.delete(mem);
         mem.close();
-        if (x instanceof ZxError) throw new ZxError(x.status, op, x.message);
+        if (x instanceof ZxError) throw new ZxError(x.status, op, x.reason);
         throw err(S.ErrNoMemory, op, `snapshot copy failed: ${x}`);
       }
       child = new VmoObject(this.#koid(), {
@@ -860,6 +874,9 @@ export class KernelCore {
           throw err(S.ErrAlreadyExists, op, "the range overlaps an existing mapping or VMAR");
         }
         for (const c of vmar.children.overlapping(addr, addr + size)) {
+          if (c instanceof RetiredRange) {
+            throw err(S.ErrBadState, op, RETIRED_WHY);
+          }
           if (c instanceof VmarObject) {
             throw err(S.ErrInvalidArgs, op, "SPECIFIC_OVERWRITE may not overlap a sub-VMAR");
           }
@@ -1008,10 +1025,13 @@ export class KernelCore {
     if (overwrite) {
       for (const c of vmar.children.overlapping(addr, end)) {
         if (c instanceof MappingRecord) {
+          if (this.#escapedPart(c, addr, end) !== null) {
+            throw err(S.ErrBadState, op, escapedWhy("replaced"));
+          }
           replaced.push(c);
-          this.#dropView(c.origin);
         }
       }
+      for (const c of replaced) this.#dropView(c.origin);
     }
     try {
       this.aspace.map(
@@ -1024,7 +1044,7 @@ export class KernelCore {
       );
     } catch (x) {
       if (replaced.length > 0) this.#restoreReplaced(vmar, replaced, addr, end);
-      if (x instanceof ZxError) throw new ZxError(x.status, op, x.message);
+      if (x instanceof ZxError) throw new ZxError(x.status, op, x.reason);
       throw err(S.ErrNoMemory, op, `the backend could not map: ${x}`);
     }
     // The new mapping replaced the old ones in memory: retire their records (no backend unmap).
@@ -1063,9 +1083,59 @@ export class KernelCore {
   }
 
   #dropView(origin: MappingOrigin): void {
+    this.#refreshEscape(origin);
     if (origin.view !== null) {
       this.backend.detach(origin.view);
       origin.view = null;
+    }
+  }
+
+  /** Notice a view that someone else detached (transferred away): its range escaped. */
+  #refreshEscape(origin: MappingOrigin): void {
+    const v = origin.view;
+    if (v !== null && this.backend.escaped(v)) {
+      origin.escapedEnd = Math.max(origin.escapedEnd, origin.addr + origin.viewLen);
+      origin.view = null;
+    }
+  }
+
+  /** The part of `[s, e)` (inside record `rec`) that an escaped view may reach, or null. */
+  #escapedPart(rec: MappingRecord, s: number, e: number): [number, number] | null {
+    const o = rec.origin;
+    this.#refreshEscape(o);
+    const lo = Math.max(s, rec.start, o.addr);
+    const hi = Math.min(e, rec.end, o.escapedEnd);
+    return lo < hi ? [lo, hi] : null;
+  }
+
+  /**
+   * Take `[s, e)` of record `rec` out of memory: unmapped, except the part an escaped view may
+   * reach, which is retired (kept as private zero pages for good) and noted in `retired` so the
+   * caller can occupy it in the VMAR tree once the record is gone.
+   */
+  #release(
+    rec: MappingRecord,
+    s: number,
+    e: number,
+    retired: Array<[VmarObject, number, number]>,
+  ): void {
+    const part = this.#escapedPart(rec, s, e);
+    if (part === null) {
+      this.aspace.unmap(s, e - s);
+      return;
+    }
+    const [lo, hi] = part;
+    if (s < lo) this.aspace.unmap(s, lo - s);
+    if (hi < e) this.aspace.unmap(hi, e - hi);
+    this.aspace.retire(lo, hi - lo);
+    retired.push([rec.parent, lo, hi]);
+  }
+
+  /** Occupy retired ranges in their VMARs (after the records that held them are gone). */
+  #occupyRetired(retired: Array<[VmarObject, number, number]>): void {
+    for (const [v, lo, hi] of retired) {
+      v.children.insert(new RetiredRange(lo, hi, v));
+      v.free.take(lo, hi);
     }
   }
 
@@ -1075,7 +1145,9 @@ export class KernelCore {
    * covered and allowed to go.
    */
   #unmapRange(vmar: VmarObject, lo: number, hi: number, backend = true): void {
+    const retired: Array<[VmarObject, number, number]> = [];
     for (const c of vmar.children.overlapping(lo, hi)) {
+      if (c instanceof RetiredRange) continue; // out of use for good
       if (c instanceof VmarObject) {
         this.#destroyVmar(c);
         continue;
@@ -1083,7 +1155,7 @@ export class KernelCore {
       this.#dropView(c.origin);
       const s = Math.max(c.start, lo);
       const e = Math.min(c.end, hi);
-      if (backend) this.aspace.unmap(s, e - s);
+      if (backend) this.#release(c, s, e, retired);
       const { start, end, vmoOffset, vmo } = c;
       vmo.pins++; // keep the VMO alive while the surviving parts are re-added
       try {
@@ -1095,6 +1167,7 @@ export class KernelCore {
       }
       this.#maybeDestroyVmo(vmo);
     }
+    this.#occupyRetired(retired);
   }
 
   /**
@@ -1137,7 +1210,7 @@ export class KernelCore {
     }
     const opChildren = (e.rights & Rights.OpChildren) !== 0;
     for (const c of vmar.children.overlapping(addr, end)) {
-      if (!(c instanceof VmarObject)) continue;
+      if (!(c instanceof VmarObject) || c instanceof RetiredRange) continue;
       if (c.start < addr || c.end > end) {
         throw err(S.ErrInvalidArgs, op, "the range partially covers a sub-VMAR");
       }
@@ -1151,10 +1224,12 @@ export class KernelCore {
   /** Unmap every piece of one map call (`Mapping.unmap()`); never touches other mappings. */
   unmapOrigin(origin: MappingOrigin): void {
     this.#dropView(origin);
+    const retired: Array<[VmarObject, number, number]> = [];
     for (const rec of [...origin.pieces]) {
-      this.aspace.unmap(rec.start, rec.end - rec.start);
+      this.#release(rec, rec.start, rec.end, retired);
       this.#removeRecord(rec);
     }
+    this.#occupyRetired(retired);
   }
 
   /** `zx_vmar_protect`. */
@@ -1222,6 +1297,9 @@ export class KernelCore {
               );
             }
           }
+          if ((c.perms & ~perms) !== 0 && this.#escapedPart(c, s, t) !== null) {
+            throw err(S.ErrBadState, op, escapedWhy("protected"));
+          }
           recs.push(c);
         }
         cursor = t;
@@ -1287,11 +1365,13 @@ export class KernelCore {
   }
 
   #destroyVmar(vmar: VmarObject): void {
+    const retired: Array<[VmarObject, number, number]> = [];
     for (const c of vmar.children.all()) {
+      if (c instanceof RetiredRange) continue;
       if (c instanceof VmarObject) this.#destroyVmar(c);
       else {
         this.#dropView(c.origin);
-        this.aspace.unmap(c.start, c.end - c.start);
+        this.#release(c, c.start, c.end, retired);
         this.#removeRecord(c);
       }
     }
@@ -1300,6 +1380,15 @@ export class KernelCore {
     if (p !== null && !p.destroyed) {
       p.children.remove(vmar);
       p.free.give(vmar.start, vmar.end);
+      // Retired ranges outlive their VMAR: they move up to the parent.
+      const keep: Array<[VmarObject, number, number]> = retired.map(([, lo, hi]) => [p, lo, hi]);
+      for (const c of vmar.children.all()) {
+        if (c instanceof RetiredRange) {
+          vmar.children.remove(c);
+          keep.push([p, c.start, c.end]);
+        }
+      }
+      this.#occupyRetired(keep);
     }
   }
 
@@ -1497,17 +1586,25 @@ export class KernelCore {
     try {
       v = this.aspace.view(origin.addr, backed, vmo.mem, vmo.memOffset + origin.vmoOffset);
     } catch (x) {
-      if (x instanceof ZxError) throw new ZxError(x.status, op, x.message);
+      if (x instanceof ZxError) throw new ZxError(x.status, op, x.reason);
       throw err(S.ErrNoMemory, op, `the backend could not create a view: ${x}`);
     }
     origin.view = v;
+    origin.viewLen = v.byteLength;
     return v;
   }
 
   /** Release everything: handles, mappings, memory, the address space and the backend. */
   close(): void {
     if (this.#closed) return;
-    for (const o of this.#origins) this.#dropView(o);
+    for (const o of this.#origins) {
+      this.#dropView(o);
+      // Memory an escaped view may reach stays (as private zero pages) past the close.
+      for (const r of o.pieces) {
+        const part = this.#escapedPart(r, r.start, r.end);
+        if (part !== null) this.aspace.retire(part[0], part[1] - part[0]);
+      }
+    }
     for (const e of this.#handles.entries()) {
       if (e.obj instanceof VmoObject) {
         for (const w of [...e.obj.waiters]) {
@@ -1527,6 +1624,17 @@ export class KernelCore {
       this.backend.close();
     }
   }
+}
+
+/** Why a retired range cannot be mapped over. */
+const RETIRED_WHY = "the range is retired: a Mapping.bytes() view of what was mapped there was " +
+  "transferred out of zxvm's control, so zxvm keeps private zero pages there for good";
+
+/** Why memory under an escaped view cannot change (`what` it would be). */
+function escapedWhy(what: string): string {
+  return `a Mapping.bytes() view of this memory was transferred out of zxvm's control ` +
+    `(ArrayBuffer transfer, structuredClone or postMessage with a transfer list), so it cannot ` +
+    `be revoked and the memory under it cannot be ${what}; unmapping is still allowed`;
 }
 
 /** Truncate a name to at most 31 UTF-8 bytes (`ZX_MAX_NAME_LEN - 1`) without splitting a character. */

@@ -108,6 +108,14 @@ export class MappingOrigin {
   readonly pieces: Set<MappingRecord> = new Set();
   /** The cached zero-copy view handed out by `Mapping.bytes()`, if any. */
   view: Uint8Array | null = null;
+  /** Length of {@link MappingOrigin.view} when it was made (a detached view reads 0). */
+  viewLen = 0;
+  /**
+   * End of the address range `[addr, escapedEnd)` that a view of this mapping covered when it
+   * escaped zxvm's control (its buffer was transferred away, so it cannot be detached); `0`
+   * when none did. Memory there must stay accessible: it is retired, never unmapped.
+   */
+  escapedEnd = 0;
   /** Construct; see the field docs. */
   constructor(
     /** Start address of the original mapping. */
@@ -186,5 +194,19 @@ export class VmarObject extends KObject {
   /** `ZX_OBJ_TYPE_VMAR`. */
   get zxType(): number {
     return ObjType.Vmar;
+  }
+}
+
+/**
+ * An address range the kernel took out of use for good: a zero-copy view over it escaped
+ * (see {@link MappingOrigin.escapedEnd}), so the backend keeps private zero pages there and no
+ * mapping may ever land on it again. It sits in the VMAR tree like an empty sub-VMAR that no
+ * handle names: placement avoids it, lookups find nothing mapped, `mappings()` lists nothing,
+ * unmap passes over it, and when its VMAR is destroyed it moves up to the parent.
+ */
+export class RetiredRange extends VmarObject {
+  /** Construct `[start, end)` inside `parent`. */
+  constructor(start: number, end: number, parent: VmarObject) {
+    super(0, start, end - start, 0, parent);
   }
 }

@@ -65,6 +65,14 @@ export class Mapping implements Disposable {
    * memory goes away — unmap, a protect that removes access, VMAR destroy, the VMO shrinking
    * under it, kernel close; call `bytes()` again for a fresh view.
    *
+   * Do not transfer the view's buffer (`ArrayBuffer.prototype.transfer`, `structuredClone` or
+   * `postMessage` with a transfer list): zxvm could no longer revoke the new owner. It notices,
+   * and keeps the process safe: on the native backend a later unmap (or VMAR destroy, or kernel
+   * close) leaves private zero pages there for good instead of unmapping, and a protect that
+   * removes access or a VMO shrink under it is `ErrBadState`; on the emulated backend the
+   * buffer *is* the VMO's storage, so the VMO answers `ErrBadState` from then on. To hand the
+   * bytes to a worker, copy them (`view.slice()`).
+   *
    * @throws {ZxError} `ErrAccessDenied` (not readable+writable), `ErrBadState` (partly or
    *   wholly unmapped), `ErrNotSupported` (emulated backend: a view across a 1 GiB boundary)
    */

@@ -242,6 +242,9 @@ class FaultAddressSpace implements AddressSpace {
     this.faults.check("view");
     return this.inner.view(addr, len, unwrap(mem), memOffset);
   }
+  retire(addr: number, len: number): void {
+    this.inner.retire(addr, len); // never faulted: it replaces an unmap that must succeed
+  }
   close(): void {
     this.inner.close();
   }
@@ -302,6 +305,10 @@ export class FaultInjectingBackend implements Backend {
   /** Forwarded. */
   detach(view: Uint8Array): void {
     this.#inner.detach(view);
+  }
+  /** Forwarded. */
+  escaped(view: Uint8Array): boolean {
+    return this.#inner.escaped(view);
   }
   /** Forwarded. */
   close(): void {

@@ -7,7 +7,7 @@ import { EmulatedBackend } from "../backend/emulated.ts";
 import type { Backend } from "../backend/types.ts";
 import { seedArg } from "../kernel/args.ts";
 import { KernelCore } from "../kernel/kernel.ts";
-import { VmarObject } from "../kernel/objects.ts";
+import { RetiredRange, VmarObject } from "../kernel/objects.ts";
 import { INTERNAL, kernelCore } from "../sdk/internal.ts";
 import { Kernel } from "../sdk/kernel.ts";
 import { FaultInjectingBackend, FaultInjector } from "./faults.ts";
@@ -159,7 +159,10 @@ export function assertNoLeaks(kernel: Kernel, options: NoLeaksOptions = {}): Lea
   report.handles = Math.max(0, core.handleCount - (options.handles ?? 0));
   report.mappings = core.vmarMappings(core.rootHandle).map((m) => [m.addr, m.len]);
   for (const c of core.root.children.all()) {
-    if (c instanceof VmarObject && !c.destroyed) report.vmars.push([c.base, c.len]);
+    // Retired ranges (left behind by transferred views) are no sub-VMARs the user made.
+    if (c instanceof VmarObject && !(c instanceof RetiredRange) && !c.destroyed) {
+      report.vmars.push([c.base, c.len]);
+    }
   }
   // With handles still expected open, their memory is legitimately allocated.
   if (kernel instanceof TestKernel && (options.handles ?? 0) === 0) {

@@ -23,6 +23,23 @@ import {
 const S = ZxStatus;
 const FAULT = "page_fault";
 
+/** Whether `b` has `transfer()` (Deno; Node 20 lacks it). */
+function hasTransfer(
+  b: ArrayBuffer,
+): b is ArrayBuffer & { transfer(): ArrayBuffer; transferToFixedLength(): ArrayBuffer } {
+  return typeof (b as { transfer?: unknown }).transfer === "function";
+}
+
+/**
+ * Move a bytes() view's buffer to a new owner, as a user handing it to a worker would; the new
+ * view, or null when this runtime copies instead (then nothing escaped).
+ */
+function steal(view: Uint8Array): Uint8Array | null {
+  const b = view.buffer as ArrayBuffer;
+  const moved = hasTransfer(b) ? b.transfer() : structuredClone(b, { transfer: [b] });
+  return view.length === 0 ? new Uint8Array(moved) : null;
+}
+
 /** Register the Mapping tests. */
 export function mappingTests(t: SuiteContext): void {
   describe("Mapping", () => {
@@ -216,6 +233,163 @@ export function mappingTests(t: SuiteContext): void {
         assert.equal(v.length, 0);
       } finally {
         k.close();
+      }
+    });
+  });
+
+  describe("views transferred out of zxvm's control (ArrayBuffer transfer, postMessage)", () => {
+    // A bytes() view's buffer can be moved to a new owner: the old view is detached, but the
+    // new buffer reaches the same memory and zxvm cannot revoke it. zxvm notices, keeps that
+    // memory accessible (native: private zero pages once unmapped, never mapped again) and
+    // refuses what would cut it off. On the emulated backend the moved buffer *is* the VMO's
+    // storage segment, so the VMO answers ErrBadState from then on.
+    const native = t.label === "native";
+    const ways: Array<[string, (b: ArrayBuffer) => ArrayBuffer | null]> = [
+      ["ArrayBuffer.prototype.transfer", (b) => hasTransfer(b) ? b.transfer() : null],
+      ["transferToFixedLength", (b) => hasTransfer(b) ? b.transferToFixedLength() : null],
+      ["structuredClone with a transfer list", (b) => structuredClone(b, { transfer: [b] })],
+    ];
+    for (const [how, move] of ways) {
+      it(`${how}: unmap retires the range instead of leaving memory that faults`, () => {
+        withKernel(t, (k) => {
+          using vmo = k.createVmo(2 * P);
+          const m = k.rootVmar.map(RW, 0, vmo, 0, 2 * P);
+          const view = m.bytes();
+          view[0] = 7;
+          const moved = move(view.buffer as ArrayBuffer);
+          if (moved === null || view.length !== 0) {
+            // This runtime copied instead of moving (Node 20 copies koffi's external buffers,
+            // and lacks transfer()): nothing escaped, the ordinary rules apply.
+            m.unmap();
+            assert.equal(view.length, 0);
+            return;
+          }
+          const stolen = new Uint8Array(moved);
+          assert.equal(stolen[0], 7, "the moved buffer reaches the mapped memory");
+          if (native) {
+            stolen[1] = 8; // still the VMO's memory while mapped
+            assert.deepEqual([...vmo.read(2, 0)], [7, 8]);
+          }
+          const addr = m.addr;
+          m.unmap(); // must succeed (Mapping disposal cannot fail)
+          assert.equal(m.alive, false);
+          stolen[2] = 9; // must not fault
+          if (native) {
+            assert.equal(stolen[0], 0, "after unmap: private zero pages, not the VMO");
+            assert.deepEqual([...vmo.read(3, 0)], [7, 8, 0], "the VMO kept its data");
+          } else {
+            expectStatus(() => vmo.read(1, 0), S.ErrBadState, "zx_vmo_read");
+          }
+          // The range is out of use for good: nothing is mapped there, nothing lands there.
+          assert.deepEqual(k.rootVmar.mappings(), []);
+          const off = addr - k.rootVmar.base;
+          expectStatus(
+            () => k.rootVmar.map(RW | O.VmSpecific, off, vmo, 0, P),
+            S.ErrAlreadyExists,
+            "zx_vmar_map",
+          );
+          expectStatus(
+            () => k.rootVmar.map(RW | O.VmSpecificOverwrite, off, vmo, 0, P),
+            S.ErrBadState,
+            "zx_vmar_map",
+          );
+          const again: Mapping[] = [];
+          for (let i = 0; i < 64; i++) again.push(k.rootVmar.map(O.VmPermRead, 0, vmo, 0, P));
+          for (const a of again) {
+            assert.ok(a.addr + a.len <= addr || a.addr >= addr + 2 * P, "placed elsewhere");
+            a.unmap();
+          }
+          // A whole-VMAR unmap passes over it.
+          k.rootVmar.unmap(k.rootVmar.base, k.rootVmar.len);
+          stolen[3] = 1;
+        });
+      });
+    }
+
+    it("a protect that removes access under it is ErrBadState; adding access is fine", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(2 * P);
+        using m = k.rootVmar.map(RW, 0, vmo, 0, 2 * P);
+        const stolen = steal(m.bytes());
+        if (stolen === null) return;
+        const before = k.rootVmar.mappings();
+        for (const perms of [O.VmPermRead, 0]) {
+          expectStatus(
+            () => k.rootVmar.protect(perms, m.addr + P, P),
+            S.ErrBadState,
+            "zx_vmar_protect",
+          );
+        }
+        assert.deepEqual(k.rootVmar.mappings(), before, "nothing changed");
+        k.rootVmar.protect(RW, m.addr, 2 * P); // no access removed
+        stolen[P] = 1; // still writable
+        if (native) assert.equal(m.read(P, 1)[0], 1);
+        else expectStatus(() => m.read(P, 1), S.ErrBadState, "zx_vmo_read");
+      });
+    });
+
+    it("shrinking the VMO under it is ErrBadState; growing is fine, and so is it once unmapped", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(4 * P, VmoOptions.Resizable);
+        const m = k.rootVmar.map(RW, 0, vmo, 0, 4 * P);
+        const stolen = steal(m.bytes());
+        if (stolen === null) {
+          m.unmap();
+          return;
+        }
+        if (native) {
+          expectStatus(() => vmo.setSize(P), S.ErrBadState, "zx_vmo_set_size");
+          assert.equal(vmo.size, 4 * P);
+          vmo.setSize(8 * P);
+          stolen[4 * P - 1] = 1; // still there
+          m.unmap();
+          vmo.setSize(P); // the view now reaches retired zero pages, not the VMO
+          stolen[4 * P - 1] = 2;
+          assert.equal(vmo.size, P);
+        } else {
+          m.unmap();
+          expectStatus(() => vmo.setSize(P), S.ErrBadState, "zx_vmo_set_size");
+        }
+      });
+    });
+
+    it("destroying its VMAR keeps the range retired (it moves to the parent)", () => {
+      withKernel(t, (k) => {
+        using vmo = k.createVmo(P);
+        const sub = k.rootVmar.allocate(CMRW, 0, 8 * P);
+        const m = sub.map(RW, 0, vmo, 0, P);
+        const addr = m.addr;
+        const stolen = steal(m.bytes());
+        sub.destroy();
+        sub.close();
+        if (stolen === null) return;
+        stolen[0] = 5;
+        assert.equal(m.alive, false);
+        expectStatus(
+          () => k.rootVmar.map(RW | O.VmSpecific, addr - k.rootVmar.base, vmo, 0, P),
+          S.ErrAlreadyExists,
+        );
+        // A VMAR allocated over the old one's range cannot take the retired page.
+        expectStatus(
+          () => k.rootVmar.allocate(CMRW | O.VmSpecific, addr - k.rootVmar.base, P),
+          S.ErrAlreadyExists,
+        );
+      });
+    });
+
+    it("it survives the kernel's close", () => {
+      const k = t.open();
+      let stolen: Uint8Array | null = null;
+      try {
+        const vmo = k.createVmo(P);
+        const m = k.rootVmar.map(RW, 0, vmo, 0, P);
+        stolen = steal(m.bytes());
+      } finally {
+        k.close();
+      }
+      if (stolen !== null) {
+        stolen[0] = 1; // native: the retired page outlives the reservation
+        assert.equal(stolen[0], 1);
       }
     });
   });
