@@ -76,6 +76,63 @@ describe("SpanTree and FreeSpace", () => {
     fs.give(0, 10 * P);
     assert.ok(fs.isFree(0, 100 * P));
   });
+  it("aligned first fit: the first span long enough to surely fit, else the exact first fit", () => {
+    // Reference: the documented two-pass rule over a plain sorted list of free spans.
+    const reference = (
+      spans: Array<[number, number]>,
+      from: number,
+      size: number,
+      align: number,
+      limit: number,
+    ): number => {
+      const sure = align > P ? size + align - P : size;
+      for (const exact of [false, true]) {
+        if (exact && sure === size) break;
+        for (const [st, en] of spans) {
+          if (en <= from) continue;
+          const s0 = Math.max(st, from);
+          if (!exact && en - s0 < sure) continue;
+          const p = Math.ceil(s0 / align) * align;
+          if (p + size <= en) {
+            if (p + size <= limit) return p;
+            break;
+          }
+          if (st >= limit) break;
+        }
+      }
+      return -1;
+    };
+    const rng = new Prng(99);
+    for (let round = 0; round < 200; round++) {
+      const fs = new FreeSpace(0, 4096 * P);
+      const spans: Array<[number, number]> = [[0, 4096 * P]];
+      // Carve random used blocks out of the region, mirroring them in `spans`.
+      for (let i = 0; i < 60; i++) {
+        const len = (1 + rng.below(40)) * P;
+        const at = fs.firstFit(rng.below(4096) * P, len, P, P, 4096 * P);
+        if (at < 0) continue;
+        fs.take(at, at + len);
+        const j = spans.findIndex(([a, b]) => a <= at && at + len <= b);
+        const [a, b] = spans[j];
+        const parts: Array<[number, number]> = [];
+        if (a < at) parts.push([a, at]);
+        if (at + len < b) parts.push([at + len, b]);
+        spans.splice(j, 1, ...parts);
+      }
+      for (let q = 0; q < 30; q++) {
+        const from = rng.below(4096) * P;
+        const size = (1 + rng.below(8)) * P;
+        const align = P * 2 ** rng.below(6);
+        const limit = rng.below(2) === 0 ? 4096 * P : (1 + rng.below(4096)) * P;
+        assert.equal(
+          fs.firstFit(from, size, align, P, limit),
+          reference(spans, from, size, align, limit),
+          `round ${round}: from ${from / P}, size ${size / P}, align ${align / P}`,
+        );
+      }
+    }
+  });
+
   it("fills a region exactly and reports no room after", () => {
     const fs = new FreeSpace(0, 64 * P);
     const rng = new Prng(7);

@@ -221,28 +221,56 @@ export class SpanTree<T extends Span> {
   /**
    * The first span (in address order) that holds an `align`-aligned block of `size` bytes
    * starting at or after `from` and ending at or before `limit`; returns the block's start, or
-   * -1. `align` is a power of two; spans are assumed to start on page boundaries. Pruning uses
-   * `size + align - page` (a length that always fits an aligned block) when `align > page`.
+   * -1. `align` is a power of two; spans are assumed to start on page boundaries.
+   *
+   * Two passes, both independent of the treap's (random) shape: first the first span whose
+   * part after `from` is at least `size + align - page` long — such a span always holds an
+   * aligned block, so subtrees with a shorter maximum are pruned and the search is O(log n)
+   * even among many misaligned gaps; only when there is none (a nearly full region) the exact
+   * first fit, which may visit every span that is long enough but misaligned.
    */
-  firstFit(from: number, size: number, align: number, _page: number, limit: number): number {
-    // Prune only on the exact necessary condition (a span shorter than `size` holds nothing):
-    // pruning on `size + align - page` would skip short spans that happen to be aligned in some
-    // subtrees and not others, making placement depend on the treap's random shape.
-    let result = -1;
-    const visit = (n: TreapNode<T> | null): boolean => {
-      if (n === null || n.maxLen < size) return false;
-      if (n.item.start > from && visit(n.left)) return true;
-      const s = Math.max(n.item.start, from);
-      const p = Math.ceil(s / align) * align;
-      if (p + size <= n.item.end) {
-        if (p + size <= limit) result = p;
-        return true; // found the first fit, or everything later is beyond the limit
+  firstFit(from: number, size: number, align: number, page: number, limit: number): number {
+    this.#ffFrom = from;
+    this.#ffSize = size;
+    this.#ffAlign = align;
+    this.#ffLimit = limit;
+    this.#ffResult = -1;
+    const sure = align > page ? size + align - page : size;
+    this.#ffNeed = sure;
+    this.#ffExact = false;
+    this.#ffVisit(this.#root);
+    if (this.#ffResult < 0 && sure > size) {
+      this.#ffNeed = size;
+      this.#ffExact = true;
+      this.#ffVisit(this.#root);
+    }
+    return this.#ffResult;
+  }
+
+  // firstFit's parameters, as fields so the recursive search allocates nothing.
+  #ffFrom = 0;
+  #ffSize = 0;
+  #ffAlign = 1;
+  #ffLimit = 0;
+  #ffNeed = 0;
+  #ffExact = false;
+  #ffResult = -1;
+
+  /** In-order search for firstFit; true when the search is over (found, or past the limit). */
+  #ffVisit(n: TreapNode<T> | null): boolean {
+    if (n === null || n.maxLen < this.#ffNeed) return false;
+    const from = this.#ffFrom;
+    if (n.item.start > from && this.#ffVisit(n.left)) return true;
+    const s = Math.max(n.item.start, from);
+    if (this.#ffExact || n.item.end - s >= this.#ffNeed) {
+      const p = Math.ceil(s / this.#ffAlign) * this.#ffAlign;
+      if (p + this.#ffSize <= n.item.end) {
+        if (p + this.#ffSize <= this.#ffLimit) this.#ffResult = p;
+        return true; // the first fit, or everything later is beyond the limit
       }
-      if (n.item.start >= limit) return true;
-      return visit(n.right);
-    };
-    visit(this.#root);
-    return result;
+    }
+    if (n.item.start >= this.#ffLimit) return true;
+    return this.#ffVisit(n.right);
   }
 
   #merge(a: TreapNode<T> | null, b: TreapNode<T> | null): TreapNode<T> | null {
