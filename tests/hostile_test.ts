@@ -8,8 +8,15 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Kernel, type KernelOptions } from "../mod.ts";
-import { runHostile, runKernelOpen } from "./support/hostile.ts";
-import { testKernel, type TestKernelOptions } from "../testing.ts";
+import {
+  knownBugs,
+  runHostile,
+  runKernelOpen,
+  runKit,
+  runWaitCases,
+  uncoveredMembers,
+} from "./support/hostile.ts";
+import { statusName, testKernel, type TestKernelOptions, ZxError } from "../testing.ts";
 import { nativeSkipReason, openEmulated, openNative } from "./support/kernels.ts";
 import { leakGuard } from "./support/leaks.ts";
 import { delegate, runExclusive, summaryLines } from "./support/subprocess.ts";
@@ -17,7 +24,7 @@ import { delegate, runExclusive, summaryLines } from "./support/subprocess.ts";
 const skipNative = delegate() ? "delegated" : await nativeSkipReason();
 
 /** Cases per backend must not silently shrink. */
-const MIN_CASES = 600;
+const MIN_CASES = 7000;
 
 if (delegate()) {
   // Native-heavy: run in its own process (exact /proc baselines; a crash fails this test).
@@ -33,6 +40,10 @@ if (delegate()) {
 } else {
   describe("hostile inputs", () => {
     leakGuard();
+
+    it("every public class member has hostile cases", () => {
+      assert.deepEqual(uncoveredMembers(), []);
+    });
 
     it("emulated backend: TypeError or the right ZxError, state unchanged", () => {
       const t = runHostile((seed) => openEmulated({ seed }), "emulated");
@@ -55,6 +66,12 @@ if (delegate()) {
       assert.ok(t.cases >= MIN_CASES, `${t.cases} cases`);
     });
 
+    it("waitOne: how hostile-but-valid waits settle", async () => {
+      const t = await runWaitCases((seed) => openEmulated({ seed }), "emulated");
+      console.log(`hostile: ${t.cases} waitOne settlement cases`);
+      assert.deepEqual(t.failures, []);
+    });
+
     it("Kernel.open with hostile options", () => {
       const t = runKernelOpen(
         (o) => Kernel.open({ backend: "emulated", ...(o as KernelOptions) }),
@@ -70,6 +87,36 @@ if (delegate()) {
       );
       console.log(`hostile: ${t.cases + t2.cases} Kernel.open cases, ${t3.cases} testKernel cases`);
       assert.deepEqual([...t.failures, ...t2.failures, ...t3.failures], []);
+    });
+
+    it("testing kit: failNext, pending/clear/check/log, assertNoLeaks, LeakError", () => {
+      const t = runKit();
+      console.log(`hostile: ${t.cases} testing-kit cases`);
+      assert.deepEqual(t.failures, []);
+    });
+
+    // Hostile inputs zxvm accepts although it should not (src bugs, reported with repros):
+    // a `todo` until fixed (Node runs and reports it, Deno lists it as ignored).
+    it("known src bugs: inputs that should be rejected", {
+      todo: "failNext accepts any negative status; assertNoLeaks accepts any options.handles " +
+        "(NaN disables the check); Vmar.borrowed is public; a stale Mapping reads/writes a " +
+        "later mapping at its address; exported constants are not frozen",
+    }, () => {
+      const failures: string[] = [];
+      for (const [name, expect, fn] of knownBugs((seed) => openEmulated({ seed }))) {
+        let got = "ok";
+        try {
+          fn();
+        } catch (e) {
+          got = e instanceof TypeError
+            ? "TypeError"
+            : e instanceof ZxError
+            ? statusName(e.status).replace("ZX_ERR_", "")
+            : String(e);
+        }
+        if (got !== expect) failures.push(`${name}: expected ${expect}, got ${got}`);
+      }
+      assert.deepEqual(failures, []);
     });
   });
 }
