@@ -83,8 +83,6 @@ interface RightCase {
   /** The outcome with the required rights (default `"ok"`). */
   expect?: number | "ok";
   run: (k: Kernel, h: <T extends Handle>(i: number, full: T) => T) => unknown;
-  /** zxvm differs from Zircon here (a reported src bug): checked as a todo. */
-  todo?: string;
 }
 
 const R = Rights;
@@ -490,9 +488,7 @@ function rightCases(): RightCase[] {
     });
   }
   // ---------------------------------------------------------------- VMAR info (§1.9)
-  const inspect =
-    "src bug: zxvm answers ZX_INFO_VMAR/ZX_INFO_VMAR_MAPS without ZX_RIGHT_INSPECT (Zircon: " +
-    "GetDispatcherWithRights(handle, ZX_RIGHT_INSPECT))";
+  // (Zircon: GetDispatcherWithRights(handle, ZX_RIGHT_INSPECT) for both topics.)
   for (
     const [name, fn] of [
       ["base", (v: Vmar) => v.base],
@@ -505,7 +501,6 @@ function rightCases(): RightCase[] {
       ref: "§1.9 ZX_INFO_VMAR (and ZX_INFO_VMAR_MAPS) need INSPECT",
       subjects: one("VMAR", R.Inspect),
       run: (k, h) => fn(h(0, sub(k))),
-      todo: inspect,
     });
   }
   return cs;
@@ -707,22 +702,10 @@ describe("capabilities", () => {
 
   it("rights matrix: without any one required right the operation is denied; with exactly the required rights it works", () => {
     const all = rightCases();
-    const t = runMatrix(all.filter((c) => c.todo === undefined));
-    const ops = all.filter((c) => c.todo === undefined).length;
-    const pending = all.length - ops;
-    console.log(
-      `capabilities: ${t.cases} rights-matrix cases over ${ops} operations` +
-        (pending > 0 ? ` (${pending} more pending a src fix)` : ""),
-    );
+    const t = runMatrix(all);
+    console.log(`capabilities: ${t.cases} rights-matrix cases over ${all.length} operations`);
     assert.deepEqual(t.failures, []);
     assert.ok(t.cases >= 500, `${t.cases} cases`);
-  });
-
-  it("rights matrix: operations where zxvm still differs from Zircon", {
-    todo: "Vmar.base/len/mappings need ZX_RIGHT_INSPECT in Zircon; zxvm checks no right",
-  }, () => {
-    const t = runMatrix(rightCases().filter((c) => c.todo !== undefined));
-    assert.deepEqual(t.failures, []);
   });
 
   it("createChild rights follow Zircon's formula for every parent rights subset", () => {

@@ -95,13 +95,11 @@ if (delegate()) {
       assert.deepEqual(t.failures, []);
     });
 
-    // Hostile inputs zxvm accepts although it should not (src bugs, reported with repros):
-    // a `todo` until fixed (Node runs and reports it, Deno lists it as ignored).
-    it("known src bugs: inputs that should be rejected", {
-      todo: "failNext accepts any negative status; assertNoLeaks accepts any options.handles " +
-        "(NaN disables the check); Vmar.borrowed is public; a stale Mapping reads/writes a " +
-        "later mapping at its address; exported constants are not frozen",
-    }, () => {
+    // Inputs zxvm once accepted although it should not (each was a src bug, now fixed):
+    // failNext with non-Zircon statuses, assertNoLeaks with a bad options.handles (NaN
+    // disabled the check), a public Vmar.borrowed, a stale Mapping reaching a later mapping
+    // at its address, exported constants that user code could rewrite.
+    it("formerly accepted inputs are rejected", () => {
       const failures: string[] = [];
       for (const [name, expect, fn] of knownBugs((seed) => openEmulated({ seed }))) {
         let got = "ok";

@@ -93,6 +93,7 @@ export const ZxVmOption = {
   /** `ZX_VM_ALIGN_4GB` (`32 << 24`, i.e. 0x20000000). */
   VmAlign4Gb: 32 << 24,
 } as const;
+Object.freeze(ZxVmOption);
 
 /** A `zx_vm_option_t` bit set (any OR of {@link ZxVmOption} values). */
 export type ZxVmOption = number;
@@ -109,6 +110,7 @@ export const VmoOptions = {
   /** `ZX_VMO_DISCARDABLE`: pages may be discarded while unlocked (lock with `VmoOp.Lock`). */
   Discardable: 1 << 2,
 } as const;
+Object.freeze(VmoOptions);
 
 /** A `zx_vmo_create` option bit set. */
 export type VmoOptions = number;
@@ -130,6 +132,7 @@ export const VmoChildOptions = {
   /** `ZX_VMO_CHILD_SNAPSHOT_MODIFIED`: snapshot of the modified pages only (newer kernels). */
   SnapshotModified: 1 << 7,
 } as const;
+Object.freeze(VmoChildOptions);
 
 /** A `zx_vmo_create_child` option bit set. */
 export type VmoChildOptions = number;
@@ -165,6 +168,7 @@ export const VmoOp = {
   /** `ZX_VMAR_OP_MAP_RANGE`: populate the mappings in the range (VMAR only). */
   MapRange: 3,
 } as const;
+Object.freeze(VmoOp);
 
 /** A VMO or VMAR range operation number. */
 export type VmoOp = number;

@@ -74,6 +74,7 @@ export const Rights = {
    */
   DefaultVmar: 0x208003,
 } as const;
+Object.freeze(Rights);
 
 /** A rights bit set (any OR of {@link Rights} values). */
 export type Rights = number;

@@ -43,6 +43,7 @@ export const Signals = {
   /** `ZX_USER_SIGNAL_7`. */
   UserSignal7: 0x80000000,
 } as const;
+Object.freeze(Signals);
 
 /** A signal bit set. */
 export type Signals = number;
@@ -68,6 +69,7 @@ export const VmoInfoFlags = {
   /** `ZX_INFO_VMO_IMMUTABLE`. */
   Immutable: 1 << 8,
 } as const;
+Object.freeze(VmoInfoFlags);
 
 /** A `VmoInfo.flags` bit set. */
 export type VmoInfoFlags = number;

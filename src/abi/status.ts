@@ -109,6 +109,7 @@ export const ZxStatus = {
   /** `ZX_ERR_INTERNAL_INTR_KILLED`: internal; never returned to callers. */
   ErrInternalIntrKilled: -502,
 } as const;
+Object.freeze(ZxStatus);
 
 /** A Zircon status value (one of the values of {@link ZxStatus}). */
 export type ZxStatus = typeof ZxStatus[keyof typeof ZxStatus];

@@ -367,11 +367,16 @@ export class KernelCore {
       waiter.reject(err(S.ErrCanceled, "zx_object_wait_one", "the wait was aborted"));
     signal?.addEventListener("abort", onAbort, { once: true });
     if (Number.isFinite(deadline)) {
-      const ms = Math.max(0, Math.min(deadline - Date.now(), 2 ** 31 - 1));
-      timer = setTimeout(
-        () => waiter.reject(err(S.ErrTimedOut, "zx_object_wait_one", "the deadline passed")),
-        ms,
-      );
+      // Timers hold at most 2^31 - 1 ms (about 24.8 days): re-arm until the deadline is real.
+      const arm = (): void => {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          waiter.reject(err(S.ErrTimedOut, "zx_object_wait_one", "the deadline passed"));
+          return;
+        }
+        timer = setTimeout(arm, Math.min(left, 2 ** 31 - 1));
+      };
+      arm();
     }
     obj?.waiters.add(waiter);
   }
@@ -798,7 +803,9 @@ export class KernelCore {
 
   /** `zx_object_get_info(ZX_INFO_VMAR)`: base and length (no destroyed check, as Zircon). */
   vmarInfo(value: number): { base: number; len: number } {
-    const [, vmar] = this.#vmar(value, "zx_object_get_info");
+    const op = "zx_object_get_info";
+    const [e, vmar] = this.#vmar(value, op);
+    this.#need(e, Rights.Inspect, op, "read ZX_INFO_VMAR (ZX_RIGHT_INSPECT)");
     return { base: vmar.base, len: vmar.len };
   }
 
@@ -1467,7 +1474,9 @@ export class KernelCore {
 
   /** Mappings in `vmar`'s subtree, depth first, in address order. */
   vmarMappings(value: number): MappingInfo[] {
-    const [, vmar] = this.#vmar(value, "zx_object_get_info");
+    const op = "zx_object_get_info";
+    const [e, vmar] = this.#vmar(value, op);
+    this.#need(e, Rights.Inspect, op, "read ZX_INFO_VMAR_MAPS (ZX_RIGHT_INSPECT)");
     const out: MappingInfo[] = [];
     const walk = (v: VmarObject): void => {
       for (const c of v.children.all()) {
@@ -1507,6 +1516,7 @@ export class KernelCore {
     addr: number,
     len: number,
     access: "read" | "write",
+    origin: MappingOrigin | null,
   ): Array<[MappingRecord, number, number]> {
     const plan: Array<[MappingRecord, number, number]> = [];
     const need = access === "read" ? O.VmPermRead : O.VmPermWrite;
@@ -1520,6 +1530,10 @@ export class KernelCore {
           access,
         });
       if (r === undefined) throw fault(S.ErrNotFound, "nothing is mapped there");
+      if (origin !== null && r.origin !== origin) {
+        // A Mapping reaches only its own memory, never what was mapped there after it.
+        throw fault(S.ErrNotFound, "this mapping no longer covers that address");
+      }
       if ((r.perms & need) === 0) {
         throw fault(S.ErrAccessDenied, `the mapping is ${permName(r.perms)}`);
       }
@@ -1532,18 +1546,24 @@ export class KernelCore {
     return plan;
   }
 
-  /** Read memory at an absolute address, checking mappings like a CPU would. */
-  readAt(addr: number, dst: Uint8Array): void {
-    const plan = this.#accessPlan(addr, dst.length, "read");
+  /**
+   * Read memory at an absolute address, checking mappings like a CPU would; with `origin`,
+   * only memory that map call still maps counts (else the fault `ErrNotFound`).
+   */
+  readAt(addr: number, dst: Uint8Array, origin: MappingOrigin | null = null): void {
+    const plan = this.#accessPlan(addr, dst.length, "read", origin);
     for (const [r, a, n] of plan) {
       const vOff = r.vmoOffset + (a - r.start);
       r.vmo.mem.read(r.vmo.memOffset + vOff, dst.subarray(a - addr, a - addr + n));
     }
   }
 
-  /** Write memory at an absolute address; nothing is written unless all of it may be. */
-  writeAt(addr: number, src: Uint8Array): void {
-    const plan = this.#accessPlan(addr, src.length, "write");
+  /**
+   * Write memory at an absolute address; nothing is written unless all of it may be. `origin`
+   * as for {@link KernelCore.readAt}.
+   */
+  writeAt(addr: number, src: Uint8Array, origin: MappingOrigin | null = null): void {
+    const plan = this.#accessPlan(addr, src.length, "write", origin);
     for (const [r, a, n] of plan) {
       const vOff = r.vmoOffset + (a - r.start);
       r.vmo.mem.write(r.vmo.memOffset + vOff, src.subarray(a - addr, a - addr + n));
@@ -1639,6 +1659,9 @@ function escapedWhy(what: string): string {
 
 /** Truncate a name to at most 31 UTF-8 bytes (`ZX_MAX_NAME_LEN - 1`) without splitting a character. */
 export function truncateName(name: string): string {
+  // Zircon keeps a C string: whatever follows a NUL is never read back.
+  const nul = name.indexOf("\0");
+  if (nul >= 0) name = name.slice(0, nul);
   const enc = new TextEncoder().encode(name);
   if (enc.length <= 31) return name;
   let out = "";

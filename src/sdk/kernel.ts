@@ -61,7 +61,7 @@ export class Kernel implements Disposable {
     if (token !== INTERNAL) throw new TypeError("use Kernel.open()");
     this.#core = core;
     registerKernel(this, core);
-    this.#root = Vmar.borrowed(this, core.rootHandle);
+    this.#root = Vmar.borrowed(this, core.rootHandle, INTERNAL);
   }
 
   /**

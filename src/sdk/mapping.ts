@@ -100,14 +100,15 @@ export class Mapping implements Disposable {
   /**
    * Copy `length` bytes at `offset` (relative to {@link Mapping.addr}) out of the mapping.
    *
-   * @throws {ZxError} fault statuses: `ErrNotFound` (unmapped), `ErrAccessDenied` (not
-   *   readable), `ErrOutOfRange` (beyond the VMO's end or the mapping's end)
+   * @throws {ZxError} fault statuses: `ErrNotFound` (unmapped, also where another mapping
+   *   replaced this one), `ErrAccessDenied` (not readable), `ErrOutOfRange` (beyond the VMO's
+   *   end or the mapping's end)
    */
   read(offset: number | bigint, length: number | bigint): Uint8Array {
     const n = u64(length, "length", "page_fault");
     const addr = this.#range(offset, n, "read");
     const out = new Uint8Array(n);
-    this.#core.readAt(addr, out);
+    this.#core.readAt(addr, out, this.#origin);
     return out;
   }
 
@@ -120,7 +121,7 @@ export class Mapping implements Disposable {
   write(offset: number | bigint, data: Uint8Array): void {
     const d = bytesArg(data, "data", "page_fault");
     const addr = this.#range(offset, d.length, "write");
-    this.#core.writeAt(addr, d);
+    this.#core.writeAt(addr, d, this.#origin);
   }
 
   /** Unmap every part of this mapping still mapped (idempotent; never touches others). */

@@ -33,8 +33,13 @@ export class Vmar extends Handle {
     return Kernel.default.rootVmar;
   }
 
-  /** @internal Mark as the kernel's borrowed root handle. */
-  static borrowed(kernel: Kernel, value: number): Vmar {
+  /**
+   * Not for users: wraps a kernel's root VMAR handle (borrowed: closing it does nothing).
+   *
+   * @throws {TypeError} when called from outside zxvm
+   */
+  static borrowed(kernel: Kernel, value: number, token: symbol): Vmar {
+    if (token !== INTERNAL) throw new TypeError("use kernel.rootVmar or Vmar.root()");
     const v = new Vmar(kernel, value, INTERNAL);
     v.#borrowed = true;
     return v;
@@ -56,18 +61,18 @@ export class Vmar extends Handle {
   }
 
   /**
-   * The absolute base address.
+   * The absolute base address (`ZX_INFO_VMAR`).
    *
-   * @throws {ZxError} `ErrBadHandle`
+   * @throws {ZxError} `ErrBadHandle`; `ErrAccessDenied` without `Rights.Inspect`
    */
   get base(): number {
     return handleCore(this).vmarInfo(this.raw).base;
   }
 
   /**
-   * The length in bytes.
+   * The length in bytes (`ZX_INFO_VMAR`).
    *
-   * @throws {ZxError} `ErrBadHandle`
+   * @throws {ZxError} `ErrBadHandle`; `ErrAccessDenied` without `Rights.Inspect`
    */
   get len(): number {
     return handleCore(this).vmarInfo(this.raw).len;
@@ -183,9 +188,11 @@ export class Vmar extends Handle {
   }
 
   /**
-   * Every mapping in this VMAR's subtree, in address order (depth first).
+   * Every mapping in this VMAR's subtree, in address order (depth first;
+   * `ZX_INFO_VMAR_MAPS`).
    *
-   * @throws {ZxError} `ErrBadHandle`, `ErrWrongType`
+   * @throws {ZxError} `ErrBadHandle`, `ErrWrongType`; `ErrAccessDenied` without
+   *   `Rights.Inspect`
    */
   mappings(): MappingInfo[] {
     return handleCore(this).vmarMappings(this.raw);

@@ -56,6 +56,7 @@ export const FAULT_OPS: readonly FaultOp[] = [
   "unmap",
   "view",
 ];
+Object.freeze(FAULT_OPS);
 
 const SYSCALL: Record<FaultOp, string> = {
   createMemory: "zx_vmo_create",
@@ -71,6 +72,11 @@ const SYSCALL: Record<FaultOp, string> = {
   unmap: "zx_vmar_unmap",
   view: "zx_vmar_map",
 };
+
+/** Zircon's error statuses (every `ZxStatus` value but `Ok`). */
+const ERROR_STATUSES: ReadonlySet<number> = new Set(
+  Object.values(ZxStatus).filter((v) => v !== ZxStatus.Ok),
+);
 
 /** One injected fault, as recorded in {@link FaultInjector.log}. */
 export interface FaultRecord {
@@ -98,7 +104,8 @@ export interface FaultRecord {
  * ```
  */
 export class FaultInjector {
-  readonly #pending = new Map<FaultOp, ZxStatus[]>();
+  // Per operation, runs of pending faults: [status, how many], oldest first.
+  readonly #pending = new Map<FaultOp, Array<[ZxStatus, number]>>();
   readonly #log: FaultRecord[] = [];
 
   /**
@@ -108,27 +115,36 @@ export class FaultInjector {
    * @param op the backend operation (see {@link FaultOp})
    * @param count how many calls fail (a non-negative integer; default 1)
    * @param status the status they fail with (default `ZxStatus.ErrNoMemory`)
-   * @throws {TypeError} for an unknown `op`, a bad `count` or a `status` that is not a
-   *   negative error status
+   * @throws {TypeError} for an unknown `op`, a bad `count` or a `status` that is not one of
+   *   Zircon's error statuses (a negative {@link ZxStatus} value other than `Ok`)
    */
   failNext(op: FaultOp, count = 1, status: ZxStatus = ZxStatus.ErrNoMemory): void {
     if (!FAULT_OPS.includes(op)) throw new TypeError(`failNext: unknown fault op ${String(op)}`);
     if (!Number.isSafeInteger(count) || count < 0) {
       throw new TypeError("failNext: count must be a non-negative integer");
     }
-    if (!Number.isInteger(status) || status >= 0) {
-      throw new TypeError("failNext: status must be an error status (a negative ZxStatus)");
+    if (typeof status !== "number" || status >= 0 || !ERROR_STATUSES.has(status)) {
+      throw new TypeError(
+        `failNext: status must be one of Zircon's error statuses (ZxStatus.Err*), got ${
+          String(status)
+        }`,
+      );
     }
+    if (count === 0) return;
     const q = this.#pending.get(op) ?? [];
-    for (let i = 0; i < count; i++) q.push(status);
+    const last = q[q.length - 1];
+    if (last !== undefined && last[0] === status) last[1] += count;
+    else q.push([status, count]);
     this.#pending.set(op, q);
   }
 
   /** Faults still pending for `op`, or for all operations when `op` is omitted. */
   pending(op?: FaultOp): number {
-    if (op !== undefined) return this.#pending.get(op)?.length ?? 0;
+    const count = (q: Array<[ZxStatus, number]> | undefined): number =>
+      q === undefined ? 0 : q.reduce((n, [, c]) => n + c, 0);
+    if (op !== undefined) return count(this.#pending.get(op));
     let n = 0;
-    for (const q of this.#pending.values()) n += q.length;
+    for (const q of this.#pending.values()) n += count(q);
     return n;
   }
 
@@ -152,7 +168,9 @@ export class FaultInjector {
   check(op: FaultOp): void {
     const q = this.#pending.get(op);
     if (q === undefined || q.length === 0) return;
-    const status = q.shift() as ZxStatus;
+    const run = q[0];
+    const status = run[0];
+    if (--run[1] === 0) q.shift();
     this.#log.push({ op, status });
     throw new ZxError(status, SYSCALL[op], `injected fault in backend operation "${op}"`);
   }

@@ -150,13 +150,23 @@ export interface NoLeaksOptions {
  * @param options see {@link NoLeaksOptions}
  * @returns the (empty) report
  * @throws {LeakError} listing what is left
- * @throws {TypeError} when `kernel` is not a zxvm kernel
+ * @throws {TypeError} when `kernel` is not a zxvm kernel, or `options.handles` is not a
+ *   non-negative integer
  */
 export function assertNoLeaks(kernel: Kernel, options: NoLeaksOptions = {}): LeakReport {
   const core = kernelCore(kernel);
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("assertNoLeaks: options must be an object");
+  }
+  const expected = options.handles ?? 0;
+  if (typeof expected !== "number" || !Number.isSafeInteger(expected) || expected < 0) {
+    throw new TypeError(
+      `assertNoLeaks: options.handles must be a non-negative integer, got ${String(expected)}`,
+    );
+  }
   const report: LeakReport = { handles: 0, mappings: [], vmars: [], memories: 0 };
   if (core.closed) return report;
-  report.handles = Math.max(0, core.handleCount - (options.handles ?? 0));
+  report.handles = Math.max(0, core.handleCount - expected);
   report.mappings = core.vmarMappings(core.rootHandle).map((m) => [m.addr, m.len]);
   for (const c of core.root.children.all()) {
     // Retired ranges (left behind by transferred views) are no sub-VMARs the user made.
@@ -165,7 +175,7 @@ export function assertNoLeaks(kernel: Kernel, options: NoLeaksOptions = {}): Lea
     }
   }
   // With handles still expected open, their memory is legitimately allocated.
-  if (kernel instanceof TestKernel && (options.handles ?? 0) === 0) {
+  if (kernel instanceof TestKernel && expected === 0) {
     report.memories = kernel.liveMemories;
   }
   if (

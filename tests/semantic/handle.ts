@@ -312,6 +312,11 @@ export function handleTests(t: SuiteContext): void {
           assert.ok(bytes <= 31, `${bytes} bytes`);
           assert.ok("é".repeat(20).startsWith(vmo.name));
           assert.ok(vmo.name.length >= 15);
+          // Zircon keeps a C string: nothing after a NUL is read back.
+          vmo.name = "ab\0cd";
+          assert.equal(vmo.name, "ab");
+          vmo.name = "\0abc";
+          assert.equal(vmo.name, "");
         });
       });
 

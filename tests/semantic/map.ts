@@ -130,8 +130,14 @@ export function mapTests(t: SuiteContext): void {
         using m1 = sub.map(RW | O.VmSpecific, 0, a, 0, 4 * P);
         using m2 = sub.map(RW | O.VmSpecificOverwrite, P, b, 0, 2 * P);
         assert.equal(m2.addr, sub.base + P);
-        const pages = [0, 1, 2, 3].map((i) => m1.read(i * P, 1)[0]);
+        const pages = [0, 1, 2, 3].map((i) =>
+          i === 1 || i === 2 ? m2.read((i - 1) * P, 1)[0] : m1.read(i * P, 1)[0]
+        );
         assert.deepEqual(pages, [1, 2, 2, 1]);
+        // m1 keeps its first and last pages; the middle is m2's now, and m1 no longer reaches it.
+        expectStatus(() => m1.read(P, 1), S.ErrNotFound, "page_fault");
+        expectStatus(() => m1.write(2 * P, new Uint8Array([9])), S.ErrNotFound, "page_fault");
+        assert.equal(m2.read(P, 1)[0], 2);
         assert.equal(sub.mappings().length, 3);
         // SPECIFIC_OVERWRITE also maps into free space.
         using m3 = sub.map(RW | O.VmSpecificOverwrite, 8 * P, b, 0, P);

@@ -496,9 +496,19 @@ export function vmarTests(t: SuiteContext): void {
         );
         const m2 = root.map(RW | O.VmSpecificOverwrite, P, vmo2, 0, 4 * P);
         assert.equal(m2.addr, m.addr);
-        const pages = (): number[] => [0, 1, 2, 3].map((i) => m.read(i * P, 1)[0]);
+        // Each page read through the newest mapping covering it (a Mapping reaches only its
+        // own memory: the replaced one faults there).
+        const live = [m, m2];
+        const pages = (): number[] =>
+          [0, 1, 2, 3].map((i) => {
+            const a = m.addr + i * P;
+            const c = live.findLast((x) => a >= x.addr && a < x.addr + x.len)!;
+            return c.read(a - c.addr, 1)[0];
+          });
         assert.deepEqual(pages(), [2, 2, 2, 2]);
+        expectStatus(() => m.read(0, 1), S.ErrNotFound, "page_fault");
         const m3 = root.map(RW | O.VmSpecificOverwrite, 2 * P, vmo, 0, 2 * P);
+        live.push(m3);
         assert.equal(m3.addr, m.addr + P);
         assert.deepEqual(pages(), [2, 1, 1, 2]);
         using s = root.allocate(CMRW | O.VmSpecific, 5 * P, 4 * P);
