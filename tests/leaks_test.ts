@@ -3,15 +3,19 @@
  * kernels return `/proc/self/fd` and zxvm's memfd mappings to baseline, and a handle
  * garbage-collected unclosed makes the FinalizationRegistry warn once on stderr. In process:
  * closing a kernel releases every handle, mapping and memory object, and explicit closes do too.
+ * A native VMO's memfd stays open while a mapping of it remains after its last handle closed,
+ * and closes with the last mapping (followed by inode in process, and by process-wide counts in
+ * a subprocess).
  *
  * @module
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { VmoChildOptions, ZxVmOption as O } from "../mod.ts";
+import { Kernel, VmoChildOptions, ZxVmOption as O } from "../mod.ts";
 import { assertNoLeaks, testKernel } from "../testing.ts";
 import { isDeno, nativeSkipReason } from "./support/kernels.ts";
 import { leakGuard } from "./support/leaks.ts";
+import { type MemfdLifetime, memfdLifetime, type MemfdState } from "./support/leak_probe.ts";
 
 const P = 4096;
 const probe = new URL("./support/leak_probe.ts", import.meta.url).pathname;
@@ -31,7 +35,66 @@ async function runProbe(
 }
 
 const noDeno = isDeno ? false : "subprocess probes need Deno";
+
+/**
+ * Check what {@link memfdLifetime} saw. `fds`/`areas` are on the VMO's own memfd inode; with
+ * `exact`, `allFds`/`allAreas` are the process-wide differences from the baseline, which must
+ * agree (nothing else opened or mapped a memfd, and nothing was left behind).
+ */
+function checkMemfdLifetime(r: MemfdLifetime, exact: boolean): void {
+  const at = (states: MemfdState[], step: string): MemfdState => {
+    const s = states.find((x) => x.step === step);
+    assert.ok(s, `no step ${step}`);
+    return s;
+  };
+  const open = (s: MemfdState, areas: "some" | number, why: string): void => {
+    assert.equal(s.fds, 1, `${why}: the memfd is open (once)`);
+    if (areas === "some") assert.ok(s.areas >= 1, `${why}: the memfd is mapped`);
+    else assert.equal(s.areas, areas, `${why}: memfd areas`);
+    if (exact) {
+      assert.equal(s.allFds, 1, `${why}: one descriptor more than the baseline`);
+      assert.equal(s.allAreas, s.areas, `${why}: no other memfd areas`);
+    }
+  };
+  const gone = (s: MemfdState, why: string): void => {
+    assert.equal(s.fds, 0, `${why}: the memfd is closed`);
+    assert.equal(s.areas, 0, `${why}: the memfd is no longer mapped (nor its physmap window)`);
+    if (exact) {
+      assert.equal(s.allFds, 0, `${why}: descriptors back to the baseline`);
+      assert.equal(s.allAreas, 0, `${why}: memfd areas back to the baseline`);
+    }
+  };
+  open(at(r.single, "created"), "some", "created and written");
+  open(at(r.single, "mapped"), "some", "mapped");
+  open(at(r.single, "one of two handles closed"), "some", "a duplicate handle remains");
+  const last = at(r.single, "last handle closed");
+  open(last, "some", "last handle closed, mapping remains");
+  assert.ok(last.areas >= at(r.single, "created").areas + 1, "the mapping itself is an area");
+  gone(at(r.single, "unmapped"), "unmapped");
+
+  open(at(r.double, "handle closed"), "some", "two mappings, no handle");
+  open(at(r.double, "one of two unmapped"), "some", "one mapping left");
+  assert.equal(
+    at(r.double, "one of two unmapped").areas,
+    at(r.double, "handle closed").areas - 1,
+    "the unmapped mapping's area is gone",
+  );
+  gone(at(r.double, "both unmapped"), "both mappings unmapped");
+
+  open(at(r.destroy, "handle closed"), "some", "a mapping in a sub-VMAR, no handle");
+  gone(at(r.destroy, "vmar destroyed"), "the sub-VMAR destroyed");
+
+  open(at(r.kernelClose, "handle closed"), "some", "a mapping left, no handle");
+  gone(at(r.kernelClose, "kernel closed"), "the kernel closed");
+
+  for (const bytes of r.readBack) {
+    assert.deepEqual(bytes.slice(0, 1), [0x7a], "the mapping still shows the VMO's contents");
+  }
+  assert.equal(r.readBack.length, 3);
+}
 const skipNative = isDeno ? await nativeSkipReason() : "needs Deno";
+/** In-process native checks also run on Node (the koffi binding). */
+const nativeInProcess = await nativeSkipReason();
 
 describe("leaks", () => {
   leakGuard();
@@ -46,6 +109,26 @@ describe("leaks", () => {
     assert.equal(res.fds, 0, "fds back to baseline");
     assert.equal(res.maps, 0, "memfd mappings back to baseline");
     assert.equal(res.fdsAfterUnmap, 0, "explicit close+unmap released the memfds");
+  });
+
+  it(
+    "a native VMO's memfd outlives its last handle while mapped, and closes with the last mapping",
+    {
+      skip: nativeInProcess ?? false,
+    },
+    () => {
+      const open = (seed: number): Kernel =>
+        Kernel.open({ backend: "native", seed, rootVmarSize: 2 ** 30 });
+      checkMemfdLifetime(memfdLifetime(open), false);
+    },
+  );
+
+  it("the same, with process-wide /proc/self/fd and memfd-mapping counts (subprocess)", {
+    skip: skipNative ?? false,
+  }, async () => {
+    const r = await runProbe(["memfd"]);
+    assert.equal(r.code, 0, r.err);
+    checkMemfdLifetime(JSON.parse(r.out.trim().split("\n").pop() as string), true);
   });
 
   it(
