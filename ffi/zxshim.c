@@ -24,6 +24,9 @@
 #ifndef FALLOC_FL_PUNCH_HOLE
 #define FALLOC_FL_PUNCH_HOLE 0x02
 #endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
 
 #define ZXS_EXPORT __attribute__((visibility("default")))
 #define ZXS_PROT_MASK (PROT_READ | PROT_WRITE | PROT_EXEC)
@@ -203,6 +206,56 @@ ZXS_EXPORT int32_t zxs_reserve_fixed(uint64_t addr, uint64_t len) {
   void *p = mmap((void *)(uintptr_t)addr, (size_t)len, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
   return p == MAP_FAILED ? -errno : 0;
+}
+
+ZXS_EXPORT int32_t zxs_reserve_noreplace(uint64_t addr, uint64_t len) {
+  if (addr == 0 || len == 0) return -EINVAL;
+  void *want = (void *)(uintptr_t)addr;
+  void *p = mmap(want, (size_t)len, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  if (p == MAP_FAILED) return -errno;
+  if (p != want) { /* a kernel before 4.17 took the flag as a mere hint */
+    munmap(p, (size_t)len);
+    return -EEXIST;
+  }
+  return 0;
+}
+
+/* Count '\n' in a whole file (a /proc file: read until EOF). */
+static int64_t count_lines(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  char buf[65536];
+  int64_t n = 0;
+  for (;;) {
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      close(fd);
+      return -e;
+    }
+    if (r == 0) break;
+    for (ssize_t i = 0; i < r; i++) n += buf[i] == '\n';
+  }
+  close(fd);
+  return n;
+}
+
+ZXS_EXPORT int64_t zxs_vma_count(void) { return count_lines("/proc/self/maps"); }
+
+ZXS_EXPORT int64_t zxs_max_map_count(void) {
+  int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  char buf[32];
+  ssize_t r = read(fd, buf, sizeof buf - 1);
+  int e = errno;
+  close(fd);
+  if (r <= 0) return r < 0 ? -e : -EIO;
+  buf[r] = 0;
+  int64_t v = 0;
+  for (ssize_t i = 0; i < r && buf[i] >= '0' && buf[i] <= '9'; i++) v = v * 10 + (buf[i] - '0');
+  return v > 0 ? v : -EIO;
 }
 
 ZXS_EXPORT int32_t zxs_anon_fixed(uint64_t addr, uint64_t len) {

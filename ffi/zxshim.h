@@ -65,6 +65,15 @@ int64_t zxs_reserve(uint64_t len);
 /* Same as zxs_reserve but MAP_FIXED at addr: returns [addr, addr+len) to the reservation. */
 int32_t zxs_reserve_fixed(uint64_t addr, uint64_t len);
 /*
+ * Same as zxs_reserve_fixed but MAP_FIXED_NOREPLACE: fails with -EEXIST instead of replacing
+ * anything already mapped in [addr, addr+len).
+ */
+int32_t zxs_reserve_noreplace(uint64_t addr, uint64_t len);
+/* The number of memory areas of this process (lines of /proc/self/maps). */
+int64_t zxs_vma_count(void);
+/* vm.max_map_count (/proc/sys/vm/max_map_count). */
+int64_t zxs_max_map_count(void);
+/*
  * mmap(addr, len, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE|MAP_FIXED):
  * replaces whatever is at [addr, addr+len) with private zero pages in one step (no moment
  * where the range faults).

@@ -70,6 +70,12 @@ export interface ShimCalls {
   zxs_reserve(len: bigint): ShimResult;
   /** Put the reservation back over `[addr, addr+len)` (`MAP_FIXED`). */
   zxs_reserve_fixed(addr: bigint, len: bigint): ShimResult;
+  /** `zxs_reserve_fixed` with `MAP_FIXED_NOREPLACE` (`-EEXIST` when something is there). */
+  zxs_reserve_noreplace(addr: bigint, len: bigint): ShimResult;
+  /** Memory areas of this process (lines of `/proc/self/maps`). */
+  zxs_vma_count(): ShimResult;
+  /** `vm.max_map_count`. */
+  zxs_max_map_count(): ShimResult;
   /** Private zero pages at `[addr, addr+len)` (`MAP_FIXED`, read/write); see `zxshim.h`. */
   zxs_anon_fixed(addr: bigint, len: bigint): ShimResult;
   /** A read/write `MAP_SHARED` window of `fd` at `off`; the address. */
@@ -108,6 +114,14 @@ export const ShimAdvice = {
   /** `MADV_DONTNEED`. */
   DontNeed: 2,
 } as const;
+
+/**
+ * Memory areas zxvm leaves unused below `vm.max_map_count` for the rest of the process (V8's
+ * heap, Deno's allocator, threads) and for unmapping itself, which may need to split an area:
+ * a map that would eat into them answers `ErrNoMemory` instead of bringing the process to the
+ * hard limit, where even unmapping and allocation fail.
+ */
+export const VMA_HEADROOM = 2048;
 
 /** The shim interface version this module expects from {@link ShimCalls.zxs_version}. */
 export const SHIM_VERSION = 2;
@@ -246,6 +260,7 @@ export class NativeMemory implements Memory {
     const len = Math.min(WINDOW_CHUNK, Math.max(MIN_WINDOW, this.#ps, nextPow2(want)));
     const c = this.#calls;
     const addr = Number(c.zxs_map_window(this.fd, BigInt(base), BigInt(len)));
+    if (addr > 0) this.#owner.addedVmas(1);
     if (addr < 0) {
       if (-addr === ENOMEM) return null;
       fail(op, "mmap(window)", -addr);
@@ -541,6 +556,8 @@ export class NativeAddressSpace implements AddressSpace {
   #closed = false;
   /** Retired ranges (`[start, end)`, sorted, disjoint): left mapped forever, even by close. */
   readonly #retired: Array<[number, number]> = [];
+  /** Ranges of the reservation another part of the process took (see `#backToReservation`). */
+  readonly #lost: Array<[number, number]> = [];
 
   /**
    * Wrap a reservation. Use {@link NativeBackend.createAddressSpace} instead.
@@ -587,6 +604,16 @@ export class NativeAddressSpace implements AddressSpace {
     if (!(mem instanceof NativeMemory) || mem.closed) {
       throw new ZxError(ZxStatus.ErrInternal, op, "map: not a live native memory");
     }
+    for (const [s, e] of this.#lost) {
+      if (s < addr + len && addr < e) {
+        throw new ZxError(
+          ZxStatus.ErrNoMemory,
+          op,
+          "part of this range left zxvm's reservation when the process hit vm.max_map_count",
+        );
+      }
+    }
+    this.#owner.roomForMap(op);
     const c = this.#calls;
     const fileLen = memOffset >= NATIVE_MAX_MEMORY_SIZE
       ? 0
@@ -597,14 +624,33 @@ export class NativeAddressSpace implements AddressSpace {
       );
       if (r < 0) {
         // A failed MAP_FIXED may have unmapped the range: make sure the reservation is back.
-        c.zxs_reserve_fixed(BigInt(addr), BigInt(len));
+        this.#backToReservation(addr, len, op);
         fail(op, "mmap(MAP_FIXED)", -r);
       }
+      this.#owner.addedVmas(2);
       if (populate && prot !== 0) c.zxs_madvise(BigInt(addr), BigInt(fileLen), ShimAdvice.WillNeed);
     }
     if (fileLen < len) {
       // Past the largest memory: keep (or put back) the inaccessible reservation.
-      check(c.zxs_reserve_fixed(BigInt(addr + fileLen), BigInt(len - fileLen)), op, "mmap");
+      this.#backToReservation(addr + fileLen, len - fileLen, op);
+    }
+  }
+
+  /**
+   * Put `[addr, addr+len)` back into the inaccessible reservation, replacing what is there. At
+   * `vm.max_map_count` Linux refuses every new mapping, even one that only replaces: then the
+   * range is `munmap`ped (which frees whole areas) and the reservation put back without
+   * replacing anything (`MAP_FIXED_NOREPLACE`); should another thread have taken the hole in
+   * between, it keeps it, and zxvm never maps there or unmaps it again.
+   */
+  #backToReservation(addr: number, len: number, op: string): void {
+    const c = this.#calls;
+    const r = Number(c.zxs_reserve_fixed(BigInt(addr), BigInt(len)));
+    if (r >= 0) return;
+    if (r !== -ENOMEM) fail(op, "mmap(reserve)", -r);
+    check(c.zxs_munmap(BigInt(addr), BigInt(len)), op, "munmap");
+    if (Number(c.zxs_reserve_noreplace(BigInt(addr), BigInt(len))) < 0) {
+      this.#lost.push([addr, addr + len]);
     }
   }
 
@@ -621,7 +667,7 @@ export class NativeAddressSpace implements AddressSpace {
     const op = "zx_vmar_unmap";
     this.#inside(addr, len, op);
     if (len === 0) return;
-    check(this.#calls.zxs_reserve_fixed(BigInt(addr), BigInt(len)), op, "mmap(reserve)");
+    this.#backToReservation(addr, len, op);
   }
 
   /** A zero-copy view of the mapped range `[addr, addr+len)`. */
@@ -659,14 +705,15 @@ export class NativeAddressSpace implements AddressSpace {
     return this.#retired;
   }
 
-  /** Unmap the whole reservation except retired ranges. Idempotent. */
+  /** Unmap the whole reservation except retired (and lost) ranges. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     let at = this.base;
-    for (const [s, e] of this.#retired) {
+    const keep = [...this.#retired, ...this.#lost].sort((a, b) => a[0] - b[0]);
+    for (const [s, e] of keep) {
       if (s > at) this.#calls.zxs_munmap(BigInt(at), BigInt(s - at));
-      at = e;
+      at = Math.max(at, e);
     }
     const end = this.base + this.size;
     if (end > at) this.#calls.zxs_munmap(BigInt(at), BigInt(end - at));
@@ -703,6 +750,12 @@ export class NativeBackend implements Backend {
   readonly physmap: boolean;
   readonly #live = new Set<NativeMemory | NativeAddressSpace>();
   #closed = false;
+  /** `vm.max_map_count` (Infinity when unknown). */
+  readonly #maxMaps: number;
+  /** Memory areas of the process: counted at the last resync, plus 2 per map since (never less). */
+  #vmas = 0;
+  /** {@link NativeBackend.#vmas} at the last count of `/proc/self/maps`. */
+  #vmasCounted = 0;
 
   /**
    * Create the backend. Prefer {@link createNativeBackend}.
@@ -727,6 +780,45 @@ export class NativeBackend implements Backend {
     }
     this.reason = opts.reason ?? "native: memfd + mmap through the zxshim library";
     this.physmap = opts.physmap ?? true;
+    const max = Number(calls.zxs_max_map_count());
+    this.#maxMaps = max > 0 ? max : Infinity;
+    this.#recountVmas();
+  }
+
+  #recountVmas(): void {
+    const n = Number(this.calls.zxs_vma_count());
+    if (n >= 0) this.#vmas = this.#vmasCounted = n;
+  }
+
+  /**
+   * Before a map: make sure the process stays {@link VMA_HEADROOM} memory areas below
+   * `vm.max_map_count`. The estimate only grows between counts of `/proc/self/maps`, which get
+   * more frequent as the room left shrinks.
+   *
+   * @throws {ZxError} `ErrNoMemory` when the map would eat into the headroom
+   */
+  roomForMap(op: string): void {
+    const max = this.#maxMaps;
+    if (max === Infinity) return;
+    // Recount once zxvm's own additions could have used half the room left at the last count
+    // (so a process filling up recounts about log2(room) times, not once per map).
+    const every = Math.max(64, (max - VMA_HEADROOM - this.#vmasCounted) / 2);
+    if (this.#vmas + 2 + VMA_HEADROOM <= max && this.#vmas - this.#vmasCounted < every) return;
+    this.#recountVmas();
+    if (this.#vmas + 2 + VMA_HEADROOM > max) {
+      throw new ZxError(
+        ZxStatus.ErrNoMemory,
+        op,
+        `the process has ${this.#vmas} memory areas and vm.max_map_count is ${max}: zxvm ` +
+          `keeps ${VMA_HEADROOM} free for the rest of the process (unmap some mappings, or ` +
+          `raise vm.max_map_count)`,
+      );
+    }
+  }
+
+  /** Count `n` memory areas a successful map (or window) may have added. */
+  addedVmas(n: number): void {
+    this.#vmas += n;
   }
 
   /** Number of memories and address spaces not yet closed. */
