@@ -17,6 +17,7 @@ import type { AddressSpace, Backend, Memory } from "../backend/types.ts";
 import { isAligned, roundUp, TWO_64 } from "./args.ts";
 import { type HandleEntry, HandleTable, type KObject } from "./handles.ts";
 import {
+  dropPiece,
   MappingOrigin,
   MappingRecord,
   RetiredRange,
@@ -126,7 +127,6 @@ export class KernelCore {
   #nextKoid = 1024;
   #closed = false;
   readonly #memories = new Set<Memory>();
-  readonly #origins = new Set<MappingOrigin>();
 
   /** Open a kernel over `backend` (which it then owns). */
   constructor(backend: Backend, opts: KernelCoreOptions = {}) {
@@ -1068,7 +1068,6 @@ export class KernelCore {
       origin,
     );
     this.#addRecord(rec);
-    this.#origins.add(origin);
     return origin;
   }
 
@@ -1076,16 +1075,14 @@ export class KernelCore {
     rec.parent.children.insert(rec);
     rec.parent.free.take(rec.start, rec.end);
     rec.vmo.records.add(rec);
-    rec.origin.pieces.add(rec);
-    this.#origins.add(rec.origin);
+    rec.origin.pieces.push(rec);
   }
 
   #removeRecord(rec: MappingRecord): void {
     rec.parent.children.remove(rec);
     rec.parent.free.give(rec.start, rec.end);
     rec.vmo.records.delete(rec);
-    rec.origin.pieces.delete(rec);
-    if (rec.origin.pieces.size === 0) this.#origins.delete(rec.origin);
+    dropPiece(rec.origin.pieces, rec);
     this.#maybeDestroyVmo(rec.vmo);
   }
 
@@ -1337,7 +1334,7 @@ export class KernelCore {
       c.parent.children.remove(c);
       c.parent.free.give(start, cend);
       c.vmo.records.delete(c);
-      c.origin.pieces.delete(c);
+      dropPiece(c.origin.pieces, c);
       if (start < s) {
         this.#addRecord(
           new MappingRecord(start, s, c.vmo, vmoOffset, old, c.maxPerms, c.parent, c.origin),
@@ -1576,7 +1573,7 @@ export class KernelCore {
    */
   originView(origin: MappingOrigin): Uint8Array {
     const op = "zx_vmar_map";
-    if (this.#closed || origin.pieces.size === 0) {
+    if (this.#closed || origin.pieces.length === 0) {
       throw err(S.ErrBadState, op, "the mapping is no longer mapped");
     }
     let covered = 0;
@@ -1617,14 +1614,18 @@ export class KernelCore {
   /** Release everything: handles, mappings, memory, the address space and the backend. */
   close(): void {
     if (this.#closed) return;
-    for (const o of this.#origins) {
-      this.#dropView(o);
-      // Memory an escaped view may reach stays (as private zero pages) past the close.
-      for (const r of o.pieces) {
-        const part = this.#escapedPart(r, r.start, r.end);
-        if (part !== null) this.aspace.retire(part[0], part[1] - part[0]);
+    const walk = (v: VmarObject): void => {
+      for (const c of v.children.all()) {
+        if (c instanceof VmarObject) walk(c);
+        else {
+          this.#dropView(c.origin);
+          // Memory an escaped view may reach stays (as private zero pages) past the close.
+          const part = this.#escapedPart(c, c.start, c.end);
+          if (part !== null) this.aspace.retire(part[0], part[1] - part[0]);
+        }
       }
-    }
+    };
+    walk(this.root);
     for (const e of this.#handles.entries()) {
       if (e.obj instanceof VmoObject) {
         for (const w of [...e.obj.waiters]) {
@@ -1640,7 +1641,6 @@ export class KernelCore {
     } finally {
       for (const m of this.#memories) m.close();
       this.#memories.clear();
-      this.#origins.clear();
       this.backend.close();
     }
   }

@@ -105,7 +105,7 @@ export class VmoObject extends KObject {
 /** The SDK-visible identity of one successful `map` call; it may be split into several records. */
 export class MappingOrigin {
   /** Live records made from this map call. */
-  readonly pieces: Set<MappingRecord> = new Set();
+  readonly pieces: MappingRecord[] = [];
   /** The cached zero-copy view handed out by `Mapping.bytes()`, if any. */
   view: Uint8Array | null = null;
   /** Length of {@link MappingOrigin.view} when it was made (a detached view reads 0). */
@@ -131,6 +131,14 @@ export class MappingOrigin {
     /** The VMAR that received the mapping. */
     readonly vmar: VmarObject,
   ) {}
+}
+
+/** Remove `rec` from `pieces` (order is not kept: pieces are an unordered set). */
+export function dropPiece(pieces: MappingRecord[], rec: MappingRecord): void {
+  const i = pieces.indexOf(rec);
+  if (i < 0) return;
+  const last = pieces.pop() as MappingRecord;
+  if (i < pieces.length) pieces[i] = last;
 }
 
 /** One contiguous mapped range with uniform protection (Zircon's `VmMapping`). */

@@ -56,7 +56,7 @@ export class Mapping implements Disposable {
 
   /** Whether any part of the mapping is still mapped. */
   get alive(): boolean {
-    return !this.#core.closed && this.#origin.pieces.size > 0;
+    return !this.#core.closed && this.#origin.pieces.length > 0;
   }
 
   /**
