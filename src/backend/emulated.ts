@@ -149,6 +149,12 @@ export class EmulatedMemory implements Memory {
   #size: number;
   readonly #segs = new Map<number, ArrayBuffer>();
   readonly #committed = new RangeSet();
+  /**
+   * Ranges under views that may still be attached: writes through a view cannot be observed,
+   * so these pages stay committed (a decommit or zero keeps them; snapshots and revocations
+   * copy them) until the segment's views are revoked.
+   */
+  readonly #viewed = new RangeSet();
   #closed = false;
 
   /** @param size initial size in bytes (a page multiple) */
@@ -200,6 +206,7 @@ export class EmulatedMemory implements Memory {
     if (this.#anyLost()) throw lost("zx_vmo_set_size");
     if (size < old) {
       this.#committed.remove(size, old);
+      this.#viewed.remove(size, old);
       for (const [i, ab] of [...this.#segs]) {
         const start = i * SEGMENT_SIZE;
         if (start >= size) {
@@ -237,6 +244,7 @@ export class EmulatedMemory implements Memory {
         this.#segs.set(last, nab);
         owners.set(nab, this);
         detachBuffer(ab); // old views are detached; Mapping.bytes() hands out fresh ones
+        this.#viewed.remove(base, base + ab.byteLength);
       }
     }
   }
@@ -306,13 +314,19 @@ export class EmulatedMemory implements Memory {
   zero(offset: number, len: number): void {
     const end = offset + len;
     for (const [s, e] of this.#committed.within(offset, end)) this.#fillZero(s, e);
-    this.#committed.remove(pageUp(offset), pageDown(end));
+    this.#uncommit(pageUp(offset), pageDown(end));
   }
 
   /** Decommit; see {@link Memory.decommit}. */
   decommit(offset: number, len: number): void {
     for (const [s, e] of this.#committed.within(offset, offset + len)) this.#fillZero(s, e);
-    this.#committed.remove(offset, offset + len);
+    this.#uncommit(offset, offset + len);
+  }
+
+  /** Drop `[s, e)` from the committed pages, except pages a live view may still write. */
+  #uncommit(s: number, e: number): void {
+    this.#committed.remove(s, e);
+    for (const [a, b] of this.#viewed.within(s, e)) this.#committed.add(a, b);
   }
 
   /** Commit; see {@link Memory.commit}. */
@@ -344,6 +358,7 @@ export class EmulatedMemory implements Memory {
     }
     const v = new Uint8Array(this.#seg(i, "zx_vmar_map"), inSeg, len);
     this.#committed.add(pageDown(offset), pageUp(offset + len));
+    this.#viewed.add(pageDown(offset), pageUp(offset + len));
     return v;
   }
 
@@ -370,6 +385,7 @@ export class EmulatedMemory implements Memory {
       this.#segs.set(i, nab);
       owners.set(nab, this);
       detachBuffer(seg);
+      this.#viewed.remove(base, base + seg.byteLength); // no view of this segment is left
       return;
     }
   }

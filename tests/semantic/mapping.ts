@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Mapping, VmoOp, VmoOptions, ZxError, ZxStatus } from "../../mod.ts";
+import { Mapping, VmoChildOptions, VmoOp, VmoOptions, ZxError, ZxStatus } from "../../mod.ts";
 import {
   CMRW,
   expectStatus,
@@ -221,6 +221,23 @@ export function mappingTests(t: SuiteContext): void {
         assert.equal(v.length, 0);
         assert.equal(m.bytes().length, P);
       });
+    });
+
+    it("writes through a view after a decommit or zero reach the VMO (snapshots, unmap)", () => {
+      for (const op of [VmoOp.Decommit, VmoOp.Zero]) {
+        withKernel(t, (k) => {
+          using vmo = k.createVmo(2 * P);
+          const m = k.rootVmar.map(RW, 0, vmo, 0, 2 * P);
+          const view = m.bytes();
+          vmo.opRange(op, 0, P); // does not detach the view
+          view[0] = 42;
+          assert.equal(vmo.read(1, 0)[0], 42);
+          using snap = vmo.createChild(VmoChildOptions.Snapshot, 0, 2 * P);
+          assert.equal(snap.read(1, 0)[0], 42, "the snapshot has it");
+          m.unmap();
+          assert.equal(vmo.read(1, 0)[0], 42, "still there once the view is revoked");
+        });
+      }
     });
 
     it("a view is detached by kernel close", () => {
