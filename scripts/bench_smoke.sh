@@ -15,4 +15,8 @@ trap 'rm -rf "$out"' EXIT
 [ "$(grep -c '"case"' "$out/baseline.jsonl")" -ge 20 ] || { echo "baseline: too few cases"; exit 1; }
 ZXVM_BENCH_SMOKE=1 timeout 120 "$DENO" bench --allow-all bench/ >"$out/bench.out" 2>&1 ||
   { tail -n 40 "$out/bench.out"; echo "bench smoke: FAILED"; exit 1; }
-echo "bench smoke: ok ($(grep -c '^| ' "$out/bench.out") result rows)"
+# The report's case names and target rows must match the benches (a renamed case fails here).
+"$DENO" run -A scripts/bench_report.ts --smoke --out "$out/RESULTS.smoke.md" >"$out/report.out" 2>&1 ||
+  { tail -n 40 "$out/report.out"; echo "bench report smoke: FAILED"; exit 1; }
+grep -q '^## Targets' "$out/RESULTS.smoke.md" || { echo "bench report smoke: no targets table"; exit 1; }
+echo "bench smoke: ok ($(grep -c '^| ' "$out/bench.out") result rows; report rows $(grep -c '^| ' "$out/RESULTS.smoke.md"))"
