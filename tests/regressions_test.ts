@@ -3,13 +3,15 @@
  * and minimal cases of bugs the reliability suites found. Each differential sequence runs on
  * emulated vs native (or emulated vs emulated without a native backend).
  *
- * To add one: copy the counterexample fast-check prints (`[seed, [ops…]]`) into `SEQUENCES`.
+ * To add one: a failing differential run prints its shrunk counterexample between
+ * `--- paste into SEQUENCES in tests/regressions_test.ts ---` and `--- end ---`, as an entry
+ * `[kernel seed, [ops…], "what"]`: paste it into `SEQUENCES` and say what it caught.
  *
  * @module
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Kernel, type KernelOptions, VmoChildOptions, ZxVmOption as O } from "../mod.ts";
+import { Kernel, type KernelOptions, VmoChildOptions, VmoOp, ZxVmOption as O } from "../mod.ts";
 import { EmulatedBackend } from "../src/backend/emulated.ts";
 import { KernelCore } from "../src/kernel/kernel.ts";
 import { INTERNAL } from "../src/sdk/internal.ts";
@@ -92,6 +94,34 @@ describe("regressions", () => {
       runPair(ops, seed, emulated, other);
     });
   }
+
+  // Found by the differential run (fixed seed, 200k operations), shrunk to 6 steps: create,
+  // map read+write, bytes(), vmar opRange(ZERO), write through the view, unmap — the emulated
+  // VMO read 0 where native read the byte. The emulated backend commits a view's pages only
+  // when the view is made; decommit/zero uncommit them, and the copies that keep committed
+  // pages only (the view's detach, snapshot children) then drop what was written through the
+  // view. Open: todo until src/backend/emulated.ts is fixed; then drop `todo` and set
+  // AVOID_VIEW_AFTER_DECOMMIT_BUG in tests/support/model.ts to false.
+  it(
+    "emulated: writes through a view after decommit/zero survive detach and snapshots",
+    { todo: "open emulated-backend bug (see comment)" },
+    () => {
+      for (const opcode of [VmoOp.Decommit, VmoOp.Zero]) {
+        using k = testKernel({ seed: 3 });
+        const vmo = k.createVmo(2 * P);
+        const m = k.rootVmar.map(O.VmPermRead | O.VmPermWrite, 0, vmo, 0, 2 * P);
+        const view = m.bytes();
+        vmo.opRange(opcode, 0, P);
+        view[0] = 42;
+        const snap = vmo.createChild(VmoChildOptions.Snapshot, 0, 2 * P);
+        assert.equal(snap.read(1, 0)[0], 42, `snapshot after ${opcode}`);
+        m.unmap();
+        assert.equal(vmo.read(1, 0)[0], 42, `VMO after ${opcode} and unmap`);
+        snap.close();
+        vmo.close();
+      }
+    },
+  );
 
   it("Kernel.open: a seed or backend of the wrong JS type is a TypeError", () => {
     for (const o of [{ seed: "1" }, { seed: {} }, { seed: null }, { backend: null }]) {
