@@ -100,11 +100,9 @@ describe("regressions", () => {
   // VMO read 0 where native read the byte. The emulated backend commits a view's pages only
   // when the view is made; decommit/zero uncommit them, and the copies that keep committed
   // pages only (the view's detach, snapshot children) then drop what was written through the
-  // view. Open: todo until src/backend/emulated.ts is fixed; then drop `todo` and set
-  // AVOID_VIEW_AFTER_DECOMMIT_BUG in tests/support/model.ts to false.
+  // view. Fixed: pages under a live view now stay committed through decommit/zero.
   it(
     "emulated: writes through a view after decommit/zero survive detach and snapshots",
-    { todo: "open emulated-backend bug (see comment)" },
     () => {
       for (const opcode of [VmoOp.Decommit, VmoOp.Zero]) {
         using k = testKernel({ seed: 3 });

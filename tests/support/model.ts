@@ -28,14 +28,12 @@ import {
 const P = 4096;
 
 /**
- * Known emulated-backend bug (tests/regressions_test.ts, "emulated: writes through a view…"):
+ * Once an emulated-backend bug (tests/regressions_test.ts, "emulated: writes through a view…"):
  * bytes written through a `Mapping.bytes()` view into pages decommitted or zeroed after the
- * view was made are lost by the emulated backend (a snapshot copy or the view's detach copies
- * committed pages only, and a view commits its pages only when it is made). While it is open,
- * the driver does not write through a view it got before a decommit/zero op (reads still
- * happen). Set to false once fixed.
+ * view was made were lost. Fixed; while it was open this flag kept the driver from writing
+ * through such a view. Kept (false) so the switch is there if a like bug needs isolating.
  */
-export const AVOID_VIEW_AFTER_DECOMMIT_BUG = true;
+export const AVOID_VIEW_AFTER_DECOMMIT_BUG = false;
 
 /** A u64 argument as generated: number or bigint (possibly outside u64 on purpose). */
 export type Num = number | bigint;
