@@ -52,6 +52,32 @@ describe("args.u64", () => {
   });
 });
 
+/** The documented two-pass first-fit rule over a plain sorted list of spans (page P). */
+function referenceFirstFit(
+  spans: Array<[number, number]>,
+  from: number,
+  size: number,
+  align: number,
+  limit: number,
+): number {
+  const sure = align > P ? size + align - P : size;
+  for (const exact of [false, true]) {
+    if (exact && sure === size) break;
+    for (const [st, en] of spans) {
+      if (en <= from) continue;
+      const s0 = Math.max(st, from);
+      if (!exact && en - s0 < sure) continue;
+      const p = Math.ceil(s0 / align) * align;
+      if (p + size <= en) {
+        if (p + size <= limit) return p;
+        break;
+      }
+      if (st >= limit) break;
+    }
+  }
+  return -1;
+}
+
 describe("SpanTree and FreeSpace", () => {
   it("finds, orders and removes spans", () => {
     const t = new SpanTree<{ start: number; end: number }>();
@@ -77,31 +103,6 @@ describe("SpanTree and FreeSpace", () => {
     assert.ok(fs.isFree(0, 100 * P));
   });
   it("aligned first fit: the first span long enough to surely fit, else the exact first fit", () => {
-    // Reference: the documented two-pass rule over a plain sorted list of free spans.
-    const reference = (
-      spans: Array<[number, number]>,
-      from: number,
-      size: number,
-      align: number,
-      limit: number,
-    ): number => {
-      const sure = align > P ? size + align - P : size;
-      for (const exact of [false, true]) {
-        if (exact && sure === size) break;
-        for (const [st, en] of spans) {
-          if (en <= from) continue;
-          const s0 = Math.max(st, from);
-          if (!exact && en - s0 < sure) continue;
-          const p = Math.ceil(s0 / align) * align;
-          if (p + size <= en) {
-            if (p + size <= limit) return p;
-            break;
-          }
-          if (st >= limit) break;
-        }
-      }
-      return -1;
-    };
     const rng = new Prng(99);
     for (let round = 0; round < 200; round++) {
       const fs = new FreeSpace(0, 4096 * P);
@@ -126,11 +127,172 @@ describe("SpanTree and FreeSpace", () => {
         const limit = rng.below(2) === 0 ? 4096 * P : (1 + rng.below(4096)) * P;
         assert.equal(
           fs.firstFit(from, size, align, P, limit),
-          reference(spans, from, size, align, limit),
+          referenceFirstFit(spans, from, size, align, limit),
           `round ${round}: from ${from / P}, size ${size / P}, align ${align / P}`,
         );
       }
     }
+  });
+
+  it("SpanTree matches a sorted-array model through growth, refresh and shrinking", () => {
+    // Slot i holds at most one span, inside [i * 16P, (i + 1) * 16P): spans never overlap and
+    // a refresh that stays inside the slot keeps the order. Waves grow the tree to thousands
+    // of spans (several levels) and shrink it to nothing, so splits, borrows, merges and root
+    // collapses all happen.
+    const SLOTS = 6000;
+    const W = 16 * P;
+    const rng = new Prng(2024);
+    const t = new SpanTree<{ start: number; end: number }>();
+    const bySlot: Array<{ start: number; end: number } | undefined> = new Array(SLOTS);
+    const present: number[] = []; // slots in use (unordered)
+    const place = (slot: number): { start: number; end: number } => {
+      const a = rng.below(15);
+      const b = a + 1 + rng.below(16 - a);
+      return { start: slot * W + a * P, end: slot * W + b * P };
+    };
+    const model = (): Array<{ start: number; end: number }> =>
+      bySlot.filter((x) => x !== undefined) as Array<{ start: number; end: number }>;
+    const check = (): void => {
+      const m = model();
+      assert.equal(t.size, m.length);
+      assert.deepEqual(t.all(), m);
+      const spans = m.map((x): [number, number] => [x.start, x.end]);
+      for (let q = 0; q < 20; q++) {
+        const addr = rng.below(SLOTS * 16 + 2) * P - P + rng.below(2) * 7;
+        const fl = m.findLast((x) => x.start <= addr);
+        assert.equal(t.floor(addr), fl);
+        assert.equal(t.after(addr), m.find((x) => x.start > addr));
+        assert.equal(t.containing(addr), fl !== undefined && fl.end > addr ? fl : undefined);
+        const hi = addr + rng.below(64) * P;
+        assert.deepEqual(t.overlapping(addr, hi), m.filter((x) => x.end > addr && x.start < hi));
+        const size = (1 + rng.below(16)) * P;
+        const align = P * 2 ** rng.below(5);
+        const limit = rng.below(3) === 0 ? SLOTS * W : rng.below(SLOTS * 16 + 1) * P;
+        const from = Math.max(0, addr - (addr % P));
+        assert.equal(
+          t.firstFit(from, size, align, P, limit),
+          referenceFirstFit(spans, from, size, align, limit),
+          `firstFit(${from / P}, ${size / P}, ${align / P}, ${limit / P})`,
+        );
+      }
+    };
+    for (const [grow, shrink] of [[3000, 3000], [5000, 4000], [2500, 3500]]) {
+      for (let i = 0; i < grow; i++) {
+        const slot = rng.below(SLOTS);
+        if (bySlot[slot] !== undefined) {
+          const it = bySlot[slot];
+          const nu = place(slot);
+          it.start = nu.start;
+          it.end = nu.end;
+          assert.ok(t.refresh(it));
+        } else {
+          const it = place(slot);
+          bySlot[slot] = it;
+          present.push(slot);
+          t.insert(it);
+        }
+        if (i % 500 === 0) check();
+      }
+      check();
+      for (let i = 0; i < shrink && present.length > 0; i++) {
+        const k = rng.below(present.length);
+        const slot = present[k];
+        present[k] = present[present.length - 1];
+        present.pop();
+        const it = bySlot[slot] as { start: number; end: number };
+        bySlot[slot] = undefined;
+        assert.ok(t.remove(it));
+        assert.ok(!t.remove(it));
+        assert.ok(!t.refresh(it));
+        if (i % 500 === 0) check();
+      }
+      check();
+    }
+    // Ascending and descending runs (the split and merge patterns of sequential placement).
+    for (const it of model()) t.remove(it);
+    assert.equal(t.size, 0);
+    const seq = Array.from({ length: 3000 }, (_, i) => ({ start: i * P, end: (i + 1) * P }));
+    for (const it of seq) t.insert(it);
+    assert.deepEqual(t.all(), seq);
+    assert.equal(t.firstFit(0, P, P, P, 3000 * P), 0);
+    for (const it of seq.slice(0, 1500)) assert.ok(t.remove(it));
+    for (const it of seq.slice(1500).reverse()) assert.ok(t.remove(it));
+    assert.equal(t.size, 0);
+    assert.deepEqual(t.all(), []);
+    assert.equal(t.floor(10 * P), undefined);
+    assert.equal(t.firstFit(0, P, P, P, 3000 * P), -1);
+  });
+
+  it("FreeSpace matches a page-bitmap model through many takes and gives", () => {
+    const PAGES = 20000;
+    const rng = new Prng(77);
+    const fs = new FreeSpace(0, PAGES * P);
+    const used = new Uint8Array(PAGES);
+    const blocks: Array<[number, number]> = []; // taken [first page, page count)
+    const freeSpans = (): Array<[number, number]> => {
+      const out: Array<[number, number]> = [];
+      for (let i = 0; i < PAGES;) {
+        if (used[i]) {
+          i++;
+          continue;
+        }
+        let j = i;
+        while (j < PAGES && !used[j]) j++;
+        out.push([i * P, j * P]);
+        i = j;
+      }
+      return out;
+    };
+    const check = (): void => {
+      const spans = freeSpans();
+      for (let q = 0; q < 40; q++) {
+        const a = rng.below(PAGES);
+        const n = 1 + rng.below(12);
+        let free = a + n <= PAGES;
+        for (let i = a; i < a + n && free; i++) free = !used[i];
+        assert.equal(fs.isFree(a * P, (a + n) * P), free, `isFree(${a}, ${n})`);
+        const from = rng.below(PAGES) * P;
+        const size = (1 + rng.below(12)) * P;
+        const align = P * 2 ** rng.below(6);
+        const limit = rng.below(2) === 0 ? PAGES * P : (1 + rng.below(PAGES)) * P;
+        assert.equal(
+          fs.firstFit(from, size, align, P, limit),
+          referenceFirstFit(spans, from, size, align, limit),
+          `firstFit(${from / P}, ${size / P}, ${align / P}, ${limit / P})`,
+        );
+      }
+    };
+    for (let wave = 0; wave < 3; wave++) {
+      // Fill with small random blocks (thousands of free spans), then give most back.
+      for (let i = 0; i < 6000; i++) {
+        const n = 1 + rng.below(3);
+        let a = fs.firstFit(rng.below(PAGES) * P, n * P, P, P, PAGES * P);
+        if (a < 0) a = fs.firstFit(0, n * P, P, P, PAGES * P);
+        if (a < 0) continue;
+        fs.take(a, a + n * P);
+        for (let p = a / P; p < a / P + n; p++) used[p] = 1;
+        blocks.push([a / P, n]);
+        if (i % 1000 === 0) check();
+      }
+      check();
+      assert.throws(() => {
+        const [a, n] = blocks[rng.below(blocks.length)];
+        fs.take(a * P, (a + n) * P);
+      }, /not free/);
+      const keep = wave === 2 ? 0 : 500;
+      while (blocks.length > keep) {
+        const k = rng.below(blocks.length);
+        const [a, n] = blocks[k];
+        blocks[k] = blocks[blocks.length - 1];
+        blocks.pop();
+        fs.give(a * P, (a + n) * P);
+        for (let p = a; p < a + n; p++) used[p] = 0;
+        if (blocks.length % 1000 === 0) check();
+      }
+      check();
+    }
+    assert.ok(fs.isFree(0, PAGES * P));
+    assert.equal(fs.firstFit(0, PAGES * P, P, P, PAGES * P), 0);
   });
 
   it("fills a region exactly and reports no room after", () => {
