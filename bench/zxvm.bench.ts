@@ -13,7 +13,20 @@
  * @module
  */
 import { type Mapping, VmoChildOptions, ZxVmOption as O } from "../mod.ts";
+import { denoShimCalls, resolveShimPath, shimSymbols } from "../src/backend/ffi_deno.ts";
+import { NativeBackend } from "../src/backend/native.ts";
 import { BACKENDS, KiB, MiB, openKernel, opts, sink } from "./_common.ts";
+
+let rawCache: { be: NativeBackend; calls: NativeBackend["calls"] } | undefined;
+/** The shim loaded directly (for the raw-FFI floor); closed when the bench process unloads. */
+function rawShim(): { be: NativeBackend; calls: NativeBackend["calls"] } {
+  if (rawCache === undefined) {
+    const be = new NativeBackend(denoShimCalls(Deno.dlopen(resolveShimPath()!, shimSymbols)));
+    globalThis.addEventListener("unload", () => be.close());
+    rawCache = { be, calls: be.calls };
+  }
+  return rawCache;
+}
 
 const RW = O.VmPermRead | O.VmPermWrite;
 
@@ -57,6 +70,19 @@ for (const be of BACKENDS) {
     Deno.bench(`${be}: map+unmap ${tag}`, opts(`map ${tag}`), () => {
       root.map(RW, 0, vmo, 0, len).unmap();
     });
+    if (be === "native") {
+      // The floor in this process: the same two shim calls straight from Deno, no zxvm code.
+      const raw = rawShim();
+      const mem = raw.be.createMemory(8 * MiB);
+      mem.write(0, new Uint8Array(8 * MiB).fill(1));
+      const as = raw.be.createAddressSpace(64 * MiB);
+      const at = BigInt(as.base + 32 * MiB);
+      const n = BigInt(len);
+      Deno.bench(`native: raw shim map+unmap ${tag} (no zxvm)`, opts(`map ${tag}`), () => {
+        raw.calls.zxs_map_fixed(at, n, 3, mem.fd, 0n);
+        raw.calls.zxs_reserve_fixed(at, n);
+      });
+    }
   }
 
   // Stores through the zero-copy view of a mapping.

@@ -84,6 +84,23 @@ function rowsFor(be: "native" | "emulated"): Row[] {
   const mapC = "mmap MAP_FIXED memfd + re-reserve";
   add("map + unmap", "map+unmap 4 KiB", "c:map_unmap.4k", `${mapC} (4 KiB)`);
   add("map + unmap", "map+unmap 1 MiB", "c:map_unmap.1m", `${mapC} (1 MiB)`);
+  if (be === "native") {
+    for (const [tag, key] of [["4 KiB", "4k"], ["1 MiB", "1m"]]) {
+      // The floor inside a Deno process, and zxvm's own share above it.
+      add(
+        "map + unmap",
+        `raw shim map+unmap ${tag} (no zxvm)`,
+        `c:map_unmap.${key}`,
+        `${mapC} (${tag})`,
+      );
+      add(
+        "map + unmap",
+        `map+unmap ${tag}`,
+        `zx:native: raw shim map+unmap ${tag} (no zxvm)`,
+        `the same two shim calls from Deno (${tag})`,
+      );
+    }
+  }
   add(
     "Writes through mapping.bytes()",
     "mapping.bytes() + set 64 B",
