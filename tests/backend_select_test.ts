@@ -22,6 +22,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ZxStatus } from "../mod.ts";
 import { buildShim, SHIM_OUTPUT } from "../scripts/build_shim.ts";
+import { leakGuard } from "./support/leaks.ts";
 
 const isDeno = typeof Deno !== "undefined" && typeof Deno.Command === "function";
 const root = new URL("../", import.meta.url);
@@ -197,6 +198,7 @@ function assertBackend(out: ChildOut, backend: "native" | "emulated", re?: RegEx
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe("backend selection (subprocesses)", { skip: denoSkip() }, () => {
+  leakGuard();
   before(() => {
     tmp = Deno.makeTempDirSync({ prefix: "zxvm-select-" });
     script = `${tmp}/child.ts`;

@@ -7,6 +7,7 @@ import { roundUp, u32, u64 } from "../src/kernel/args.ts";
 import { FreeSpace, Prng, SpanTree } from "../src/kernel/ordered.ts";
 import { HandleTable, KObject } from "../src/kernel/handles.ts";
 import { EmulatedMemory, RangeSet } from "../src/backend/emulated.ts";
+import { leakGuard } from "./support/leaks.ts";
 
 const P = 4096;
 
@@ -22,6 +23,7 @@ function status(fn: () => unknown): number | string {
 }
 
 describe("args.u64", () => {
+  leakGuard();
   it("accepts integers in [0, 2^64) as number or bigint", () => {
     assert.equal(u64(0, "x", "t"), 0);
     assert.equal(u64(12345n, "x", "t"), 12345);

@@ -18,6 +18,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Kernel, ZxVmOption as O } from "../mod.ts";
 import { isDeno, nativeSkipReason } from "./support/kernels.ts";
+import { leakGuard } from "./support/leaks.ts";
 
 const nativeSkip = await nativeSkipReason();
 
@@ -34,6 +35,7 @@ function shmemSmallPages(): boolean {
 describe("Linux difference: reading a hole through a raw view commits it", {
   skip: nativeSkip ?? false,
 }, () => {
+  leakGuard();
   it("native: vmo.read and Mapping.read leave holes alone; a bytes() read faults a page in", () => {
     using k = Kernel.open({ backend: "native", seed: 11 });
     const P = k.pageSize;

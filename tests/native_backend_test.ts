@@ -15,6 +15,7 @@ import { Prot } from "../src/backend/types.ts";
 import type { NativeBackend, NativeMemory } from "../src/backend/native.ts";
 import { loadDenoBackend, resolveShimPath } from "../src/backend/ffi_deno.ts";
 import { buildShim } from "../scripts/build_shim.ts";
+import { leakGuard } from "./support/leaks.ts";
 
 const isDeno = typeof Deno !== "undefined" && typeof Deno.dlopen === "function";
 
@@ -81,6 +82,7 @@ function pattern(len: number, seed: number): Uint8Array {
 }
 
 describe("native backend", { skip }, () => {
+  leakGuard();
   let be: NativeBackend;
   let beSyscalls: NativeBackend;
   let ps = 4096;

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { leakGuard } from "./support/leaks.ts";
 
 const isDeno = typeof Deno !== "undefined" && typeof Deno.Command === "function";
 
@@ -30,6 +31,7 @@ export function readmeBlocks(readme: string, heading: string): Map<string, strin
 }
 
 describe("README: Testing your code", () => {
+  leakGuard();
   it("its example passes under deno test", {
     skip: isDeno ? false : "needs Deno.Command",
     timeout: 120_000,

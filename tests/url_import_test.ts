@@ -21,6 +21,7 @@ import {
 } from "../src/backend/shim_source.ts";
 import { shimSourceHash } from "../src/backend/shim_cache.ts";
 import { SHIM_CFLAGS } from "../scripts/build_shim.ts";
+import { leakGuard } from "./support/leaks.ts";
 
 const isDeno = typeof Deno !== "undefined" && typeof Deno.Command === "function";
 const root = new URL("../", import.meta.url);
@@ -28,6 +29,7 @@ const root = new URL("../", import.meta.url);
 describe("shim_source.ts (generated)", {
   skip: isDeno ? false : "reads ffi/ with Deno APIs",
 }, () => {
+  leakGuard();
   it("matches ffi/zxshim.{c,h}, build_shim.ts flags and deno.json version", () => {
     const regen =
       "regenerate: deno run --allow-read --allow-write --allow-run scripts/gen_shim_source.ts";

@@ -16,6 +16,7 @@ import { mappingTests } from "./mapping.ts";
 import { mapTests } from "./map.ts";
 import { vmarTests } from "./vmar.ts";
 import { vmoTests } from "./vmo.ts";
+import { leakGuard } from "../support/leaks.ts";
 
 export type { SuiteContext } from "./helpers.ts";
 
@@ -26,6 +27,7 @@ export type { SuiteContext } from "./helpers.ts";
 export function semanticSuite(label: string, open: () => Kernel): void {
   const t: SuiteContext = { label, open };
   describe(`semantic [${label}]`, () => {
+    leakGuard();
     constantsTests(t);
     kernelTests(t);
     handleTests(t);
