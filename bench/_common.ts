@@ -8,6 +8,13 @@
  * @module
  */
 import { Kernel } from "../mod.ts";
+import {
+  denoShimCalls,
+  resolveShimPath,
+  type ShimSymbols,
+  shimSymbols,
+} from "../src/backend/ffi_deno.ts";
+import { NativeBackend } from "../src/backend/native.ts";
 
 function readEnv(name: string): string | undefined {
   try {
@@ -77,3 +84,31 @@ export function sink(n: number): void {
 globalThis.addEventListener("unload", () => {
   if (sinkValue === 0x7fffffff) console.log(sinkValue);
 });
+
+/** The shim loaded directly: a native backend over it, its calls, and the typed symbols. */
+export interface RawShim {
+  /** A native backend over the library. */
+  be: NativeBackend;
+  /** Its shim calls (as the backend uses them). */
+  calls: NativeBackend["calls"];
+  /** The library's symbols, typed as `Deno.dlopen` declares them. */
+  symbols: ShimSymbols;
+}
+
+let rawCache: RawShim | undefined;
+
+/**
+ * The shim loaded directly, below zxvm's kernel (for the raw-FFI floor and per-call costs);
+ * loaded once, closed when the bench process unloads.
+ *
+ * @returns the backend, its calls and the symbols
+ */
+export function rawShim(): RawShim {
+  if (rawCache === undefined) {
+    const lib = Deno.dlopen(resolveShimPath()!, shimSymbols);
+    const be = new NativeBackend(denoShimCalls(lib));
+    globalThis.addEventListener("unload", () => be.close());
+    rawCache = { be, calls: be.calls, symbols: lib.symbols };
+  }
+  return rawCache;
+}

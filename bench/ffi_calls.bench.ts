@@ -8,13 +8,10 @@
  *
  * @module
  */
-import { denoShimCalls, resolveShimPath, shimSymbols } from "../src/backend/ffi_deno.ts";
-import { NativeBackend } from "../src/backend/native.ts";
 import { Prot } from "../src/backend/types.ts";
+import { rawShim } from "./_common.ts";
 
-const lib = Deno.dlopen(resolveShimPath()!, shimSymbols);
-const s = lib.symbols;
-const be = new NativeBackend(denoShimCalls(lib));
+const { be, symbols: s } = rawShim();
 const ps = be.pageSize;
 
 const mem = be.createMemory(256 * ps);
@@ -89,5 +86,4 @@ Deno.bench("map + unmap 4 pages (2 x mmap MAP_FIXED)", { group: "map" }, () => {
 
 globalThis.addEventListener("unload", () => {
   if (sink === -1) console.log(sink);
-  be.close();
 });

@@ -13,20 +13,7 @@
  * @module
  */
 import { type Mapping, VmoChildOptions, ZxVmOption as O } from "../mod.ts";
-import { denoShimCalls, resolveShimPath, shimSymbols } from "../src/backend/ffi_deno.ts";
-import { NativeBackend } from "../src/backend/native.ts";
-import { BACKENDS, KiB, MiB, openKernel, opts, sink } from "./_common.ts";
-
-let rawCache: { be: NativeBackend; calls: NativeBackend["calls"] } | undefined;
-/** The shim loaded directly (for the raw-FFI floor); closed when the bench process unloads. */
-function rawShim(): { be: NativeBackend; calls: NativeBackend["calls"] } {
-  if (rawCache === undefined) {
-    const be = new NativeBackend(denoShimCalls(Deno.dlopen(resolveShimPath()!, shimSymbols)));
-    globalThis.addEventListener("unload", () => be.close());
-    rawCache = { be, calls: be.calls };
-  }
-  return rawCache;
-}
+import { BACKENDS, KiB, MiB, openKernel, opts, rawShim, sink } from "./_common.ts";
 
 const RW = O.VmPermRead | O.VmPermWrite;
 
