@@ -1,0 +1,72 @@
+/**
+ * The JS built-ins zxvm relies on, captured when the module loads, so that user code that
+ * later replaces a prototype method or getter (or hands in an object whose own properties
+ * lie) cannot change what zxvm reads or copies. Every byte array a public member receives is
+ * read through these: its length, offset and buffer come from the `%TypedArray%.prototype`
+ * getters, and zxvm copies through fresh, plain `Uint8Array` views it made itself.
+ *
+ * @module
+ */
+
+const apply = Reflect.apply;
+const getProto = Object.getPrototypeOf;
+const getOwn = Object.getOwnPropertyDescriptor;
+const U8 = Uint8Array;
+const TA: object = getProto(U8.prototype);
+
+function getter(name: PropertyKey): (this: unknown) => unknown {
+  const d = getOwn(TA, name);
+  if (d === undefined || typeof d.get !== "function") {
+    throw new Error(`zxvm: %TypedArray%.prototype has no ${String(name)} getter`);
+  }
+  return d.get;
+}
+
+const taTag = getter(Symbol.toStringTag);
+const taBuffer = getter("buffer");
+const taByteOffset = getter("byteOffset");
+const taByteLength = getter("byteLength");
+const taSet = (TA as { set: (a: ArrayLike<number>, o?: number) => void }).set;
+const taFill = (TA as { fill: (v: number, s?: number, e?: number) => unknown }).fill;
+
+/**
+ * Whether `v` is really a `Uint8Array` (or an instance of a subclass), judged by the engine's
+ * internal slot, not by `instanceof`, `Symbol.toStringTag` or a Proxy's traps: a Proxy over a
+ * `Uint8Array` is not one.
+ */
+export function isUint8Array(v: unknown): v is Uint8Array {
+  return typeof v === "object" && v !== null && apply(taTag, v, []) === "Uint8Array";
+}
+
+/** The intrinsic `byteLength` of a real `Uint8Array` (0 once its buffer is detached). */
+export function u8Length(a: Uint8Array): number {
+  return apply(taByteLength, a, []) as number;
+}
+
+/** The intrinsic `byteOffset` of a real `Uint8Array`. */
+export function u8Offset(a: Uint8Array): number {
+  return apply(taByteOffset, a, []) as number;
+}
+
+/** The intrinsic `buffer` of a real `Uint8Array`. */
+export function u8Buffer(a: Uint8Array): ArrayBufferLike {
+  return apply(taBuffer, a, []) as ArrayBufferLike;
+}
+
+/**
+ * A fresh plain `Uint8Array` over `[start, end)` of real `Uint8Array` `a` (no
+ * `Symbol.species`, no user code). `0 <= start <= end <= u8Length(a)`.
+ */
+export function u8Slice(a: Uint8Array, start: number, end: number): Uint8Array {
+  return new U8(u8Buffer(a), u8Offset(a) + start, end - start);
+}
+
+/** Copy all of `src` into `dst` at `at` with the intrinsic `%TypedArray%.prototype.set`. */
+export function u8Copy(dst: Uint8Array, src: Uint8Array, at: number): void {
+  apply(taSet, dst, [src, at]);
+}
+
+/** Fill `[start, end)` of `dst` with `value` through the intrinsic `fill`. */
+export function u8Fill(dst: Uint8Array, value: number, start: number, end: number): void {
+  apply(taFill, dst, [value, start, end]);
+}
