@@ -78,3 +78,36 @@ Object.freeze(Rights);
 
 /** A rights bit set (any OR of {@link Rights} values). */
 export type Rights = number;
+
+/**
+ * Zircon's names of the single rights in `rights`, e.g. `"ZX_RIGHT_READ | ZX_RIGHT_MAP"`
+ * (`"ZX_RIGHT_NONE"` for 0; unknown bits as hex).
+ *
+ * @example
+ * ```ts
+ * import { Rights, rightsName } from "./rights.ts";
+ * console.log(rightsName(Rights.Read | Rights.Map)); // "ZX_RIGHT_READ | ZX_RIGHT_MAP"
+ * ```
+ */
+export function rightsName(rights: number): string {
+  const names: string[] = [];
+  let rest = rights >>> 0;
+  for (let bit = 0; bit < 31; bit++) {
+    const v = 1 << bit;
+    if ((rest & v) === 0) continue;
+    const key = SINGLE[v];
+    if (key !== undefined) {
+      names.push(key);
+      rest &= ~v;
+    }
+  }
+  if (rest !== 0) names.push(`0x${rest.toString(16)}`);
+  return names.length === 0 ? "ZX_RIGHT_NONE" : names.join(" | ");
+}
+
+const SINGLE: Record<number, string> = {};
+for (const [k, v] of Object.entries(Rights)) {
+  if (v !== 0 && (v & (v - 1)) === 0 && v !== Rights.SameRights) {
+    SINGLE[v] = "ZX_RIGHT_" + k.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
+  }
+}

@@ -27,8 +27,6 @@ export abstract class KObject {
   abstract get type(): "vmo" | "vmar";
   /** The `ZX_OBJ_TYPE_*` number. */
   abstract get zxType(): number;
-  /** Called after a handle to this object was closed (handleCount already decremented). */
-  onHandleClosed(): void {}
 }
 
 /** One entry of the handle table. */
@@ -78,7 +76,7 @@ export class HandleTable {
     return this.#map.get(value);
   }
 
-  /** Remove the entry (the caller then calls `obj.onHandleClosed()`). */
+  /** Remove the entry. */
   delete(entry: HandleEntry): void {
     if (this.#map.delete(entry.value)) entry.obj.handleCount--;
   }

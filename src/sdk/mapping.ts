@@ -7,7 +7,7 @@ import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
 import { bytesArg, u64 } from "../kernel/args.ts";
 import type { KernelCore } from "../kernel/kernel.ts";
-import type { MappingOrigin } from "../kernel/objects.ts";
+import type { MappingOrigin } from "../kernel/vm_mapping.ts";
 import { INTERNAL } from "./internal.ts";
 import type { Vmar } from "./vmar.ts";
 

@@ -7,7 +7,7 @@ import { EmulatedBackend } from "../backend/emulated.ts";
 import type { Backend } from "../backend/types.ts";
 import { seedArg } from "../kernel/args.ts";
 import { KernelCore } from "../kernel/kernel.ts";
-import { RetiredRange, VmarObject } from "../kernel/objects.ts";
+import { RetiredRange, VmarObject } from "../kernel/vm_address_region.ts";
 import { INTERNAL, kernelCore } from "../sdk/internal.ts";
 import { Kernel } from "../sdk/kernel.ts";
 import { FaultInjectingBackend, FaultInjector } from "./faults.ts";

@@ -341,7 +341,7 @@ export function mappingTests(t: SuiteContext): void {
         k.rootVmar.protect(RW, m.addr, 2 * P); // no access removed
         stolen[P] = 1; // still writable
         if (native) assert.equal(m.read(P, 1)[0], 1);
-        else expectStatus(() => m.read(P, 1), S.ErrBadState, "zx_vmo_read");
+        else expectStatus(() => m.read(P, 1), S.ErrBadState, "page_fault");
       });
     });
 
