@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
+import { BackendError } from "../backend/error.ts";
 import type { AddressSpace, Backend, Memory, Prot } from "../backend/types.ts";
 
 /**
@@ -58,20 +58,6 @@ export const FAULT_OPS: readonly FaultOp[] = [
 ];
 Object.freeze(FAULT_OPS);
 
-const SYSCALL: Record<FaultOp, string> = {
-  createMemory: "zx_vmo_create",
-  resize: "zx_vmo_set_size",
-  copy: "zx_vmo_create_child",
-  read: "zx_vmo_read",
-  write: "zx_vmo_write",
-  commit: "zx_vmo_op_range",
-  decommit: "zx_vmo_op_range",
-  zero: "zx_vmo_op_range",
-  map: "zx_vmar_map",
-  protect: "zx_vmar_protect",
-  unmap: "zx_vmar_unmap",
-  view: "zx_vmar_map",
-};
 
 /** Zircon's error statuses (every `ZxStatus` value but `Ok`). */
 const ERROR_STATUSES: ReadonlySet<number> = new Set(
@@ -87,8 +73,9 @@ export interface FaultRecord {
 }
 
 /**
- * Decides which backend calls fail. Schedule faults with {@link FaultInjector.failNext}; every
- * call of an operation with faults pending consumes one and throws.
+ * Decides which backend calls fail. Schedule faults with {@link FaultInjector.failNext} (the
+ * next N calls) or {@link FaultInjector.failAt} (exactly the Nth call from now); a call that
+ * hits a fault throws, and the kernel reports it as the `ZxError` of the syscall being served.
  *
  * @example
  * ```ts
@@ -106,6 +93,9 @@ export interface FaultRecord {
 export class FaultInjector {
   // Per operation, runs of pending faults: [status, how many], oldest first.
   readonly #pending = new Map<FaultOp, Array<[ZxStatus, number]>>();
+  // Per operation, single faults at a given call number (calls of that op counted from 1).
+  readonly #at = new Map<FaultOp, Map<number, ZxStatus>>();
+  readonly #calls = new Map<FaultOp, number>();
   readonly #log: FaultRecord[] = [];
 
   /**
@@ -119,16 +109,9 @@ export class FaultInjector {
    *   Zircon's error statuses (a negative {@link ZxStatus} value other than `Ok`)
    */
   failNext(op: FaultOp, count = 1, status: ZxStatus = ZxStatus.ErrNoMemory): void {
-    if (!FAULT_OPS.includes(op)) throw new TypeError(`failNext: unknown fault op ${String(op)}`);
+    checkOpAndStatus("failNext", op, status);
     if (!Number.isSafeInteger(count) || count < 0) {
       throw new TypeError("failNext: count must be a non-negative integer");
-    }
-    if (typeof status !== "number" || status >= 0 || !ERROR_STATUSES.has(status)) {
-      throw new TypeError(
-        `failNext: status must be one of Zircon's error statuses (ZxStatus.Err*), got ${
-          String(status)
-        }`,
-      );
     }
     if (count === 0) return;
     const q = this.#pending.get(op) ?? [];
@@ -138,20 +121,59 @@ export class FaultInjector {
     this.#pending.set(op, q);
   }
 
+  /**
+   * Make exactly the `n`th call of `op` from now fail with `status` (`n` = 1 is the next call);
+   * the calls before and after it succeed (unless other faults are pending). This reaches the
+   * middle of a syscall that makes several backend calls: e.g. `failAt("unmap", 2)` fails the
+   * second of the unmaps a `Vmar.unmap` over three mappings makes.
+   *
+   * @param op the backend operation (see {@link FaultOp})
+   * @param n which call fails, counting from 1 (a positive integer)
+   * @param status the status it fails with (default `ZxStatus.ErrNoMemory`)
+   * @throws {TypeError} for an unknown `op`, a bad `n` or a `status` that is not one of
+   *   Zircon's error statuses
+   * @example
+   * ```ts
+   * import { ZxStatus, ZxVmOption as O } from "../../mod.ts";
+   * import { testKernel } from "../../testing.ts";
+   * using k = testKernel({ seed: 1 });
+   * using vmo = k.createVmo(3 * 4096);
+   * const ms = [0, 1, 2].map((i) => k.rootVmar.map(O.VmPermRead, 0, vmo, i * 4096, 4096));
+   * k.faults.failAt("protect", 2, ZxStatus.ErrNoMemory);
+   * // ... a protect spanning the three mappings fails at its second backend call and
+   * // changes nothing.
+   * for (const m of ms) m.unmap();
+   * ```
+   */
+  failAt(op: FaultOp, n: number, status: ZxStatus = ZxStatus.ErrNoMemory): void {
+    checkOpAndStatus("failAt", op, status);
+    if (!Number.isSafeInteger(n) || n < 1) {
+      throw new TypeError("failAt: n must be a positive integer");
+    }
+    const at = this.#at.get(op) ?? new Map<number, ZxStatus>();
+    at.set((this.#calls.get(op) ?? 0) + n, status);
+    this.#at.set(op, at);
+  }
+
   /** Faults still pending for `op`, or for all operations when `op` is omitted. */
   pending(op?: FaultOp): number {
-    const count = (q: Array<[ZxStatus, number]> | undefined): number =>
-      q === undefined ? 0 : q.reduce((n, [, c]) => n + c, 0);
-    if (op !== undefined) return count(this.#pending.get(op));
+    const count = (o: FaultOp): number =>
+      (this.#pending.get(o) ?? []).reduce((n, [, c]) => n + c, 0) + (this.#at.get(o)?.size ?? 0);
+    if (op !== undefined) return count(op);
     let n = 0;
-    for (const q of this.#pending.values()) n += count(q);
+    for (const o of FAULT_OPS) n += count(o);
     return n;
   }
 
   /** Drop the pending faults of `op`, or of every operation when `op` is omitted. */
   clear(op?: FaultOp): void {
-    if (op === undefined) this.#pending.clear();
-    else this.#pending.delete(op);
+    if (op === undefined) {
+      this.#pending.clear();
+      this.#at.clear();
+    } else {
+      this.#pending.delete(op);
+      this.#at.delete(op);
+    }
   }
 
   /** Faults injected so far, oldest first. */
@@ -160,19 +182,35 @@ export class FaultInjector {
   }
 
   /**
-   * Called by the decorated backend before each operation: throws the scheduled `ZxError`
-   * when a fault is pending for `op`.
+   * Called by the decorated backend before each operation: throws the scheduled fault when
+   * one is due for this call of `op`.
    *
-   * @throws {ZxError} the injected fault
+   * @throws {BackendError} the injected fault (the kernel names the syscall it was serving)
    */
   check(op: FaultOp): void {
-    const q = this.#pending.get(op);
-    if (q === undefined || q.length === 0) return;
-    const run = q[0];
-    const status = run[0];
-    if (--run[1] === 0) q.shift();
+    const call = (this.#calls.get(op) ?? 0) + 1;
+    this.#calls.set(op, call);
+    const at = this.#at.get(op);
+    let status = at?.get(call);
+    if (status !== undefined) at?.delete(call);
+    else {
+      const q = this.#pending.get(op);
+      if (q === undefined || q.length === 0) return;
+      const run = q[0];
+      status = run[0];
+      if (--run[1] === 0) q.shift();
+    }
     this.#log.push({ op, status });
-    throw new ZxError(status, SYSCALL[op], `injected fault in backend operation "${op}"`);
+    throw new BackendError(status, `injected fault in backend operation "${op}"`);
+  }
+}
+
+function checkOpAndStatus(fn: string, op: FaultOp, status: ZxStatus): void {
+  if (!FAULT_OPS.includes(op)) throw new TypeError(`${fn}: unknown fault op ${String(op)}`);
+  if (typeof status !== "number" || status >= 0 || !ERROR_STATUSES.has(status)) {
+    throw new TypeError(
+      `${fn}: status must be one of Zircon's error statuses (ZxStatus.Err*), got ${String(status)}`,
+    );
   }
 }
 
