@@ -18,7 +18,7 @@ import type { AddressSpace, Backend } from "../backend/types.ts";
 import { readAt, writeAt } from "./access.ts";
 import { CAN_MAP_RWX } from "./flags.ts";
 import { type HandleEntry, HandleTable } from "./handles.ts";
-import { Prng } from "./ordered.ts";
+import { Prng } from "./prng.ts";
 import * as handle from "./syscalls/handle.ts";
 import * as object from "./syscalls/object.ts";
 import * as vmar from "./syscalls/vmar.ts";

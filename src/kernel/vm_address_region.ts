@@ -8,11 +8,9 @@
  * @module
  */
 import { ZxError } from "../abi/error.ts";
-import { ZxVmOption as O } from "../abi/options.ts";
 import { ZxStatus } from "../abi/status.ts";
-import { isAligned } from "./args.ts";
 import { backendFailure } from "./backend_call.ts";
-import { CAN_MAP_RWX, permName, type VmOptions } from "./flags.ts";
+import { permName } from "./flags.ts";
 import { KObject, ObjType } from "./handles.ts";
 import { FreeSpace, SpanTree } from "./ordered.ts";
 import {
@@ -20,7 +18,6 @@ import {
   escapedPart,
   escapedWhy,
   MappingRecord,
-  RETIRED_WHY,
   splitRecord,
   type VmContext,
 } from "./vm_mapping.ts";
@@ -80,95 +77,6 @@ export class RetiredRange extends VmarObject {
   constructor(start: number, end: number, parent: VmarObject) {
     super(0, start, end - start, 0, parent);
   }
-}
-
-// ---------------------------------------------------------------- placement
-
-/**
- * Find or check the place of a new child of `vmar` (Zircon's `CreateSubVmarInternal` checks,
- * from "destroyed" on) and return its absolute start address.
- *
- * @throws {ZxError} `ErrBadState`, `ErrInvalidArgs`, `ErrAccessDenied`, `ErrAlreadyExists`,
- *   `ErrNoResources`
- */
-export function place(
-  ctx: VmContext,
-  vmar: VmarObject,
-  f: VmOptions,
-  offset: number,
-  size: number,
-  align: number,
-  childCanMap: number,
-  op: string,
-): number {
-  const specific = (f.vmarFlags & (O.VmSpecific | O.VmSpecificOverwrite)) !== 0;
-  const overwrite = (f.vmarFlags & O.VmSpecificOverwrite) !== 0;
-  const upper = (f.vmarFlags & O.VmOffsetIsUpperLimit) !== 0;
-  const fail = (status: ZxStatus, why: string): ZxError => new ZxError(status, op, why);
-  if (vmar.destroyed) throw fail(S.ErrBadState, "the VMAR was destroyed");
-  if (size === 0) throw fail(S.ErrInvalidArgs, "size must not be 0");
-  if ((childCanMap & ~vmar.flags & CAN_MAP_RWX) !== 0) {
-    throw fail(
-      S.ErrAccessDenied,
-      `the VMAR does not allow ${permName(childCanMap >>> 7)} (its CAN_MAP flags are ${
-        permName((vmar.flags & CAN_MAP_RWX) >>> 7)
-      })`,
-    );
-  }
-  if (specific && upper) {
-    throw fail(S.ErrInvalidArgs, "SPECIFIC and OFFSET_IS_UPPER_LIMIT cannot be combined");
-  }
-  if (offset !== 0 && !specific && !upper) {
-    throw fail(
-      S.ErrInvalidArgs,
-      "vmar_offset must be 0 unless SPECIFIC, SPECIFIC_OVERWRITE or OFFSET_IS_UPPER_LIMIT is given",
-    );
-  }
-  if (!isAligned(offset, ctx.pageSize)) {
-    throw fail(S.ErrInvalidArgs, "vmar_offset must be page aligned");
-  }
-  if ((specific || upper) && (vmar.flags & O.VmCanMapSpecific) === 0) {
-    throw fail(S.ErrAccessDenied, "the VMAR was not created with CAN_MAP_SPECIFIC");
-  }
-  if (upper) {
-    if (offset > vmar.len || size > vmar.len || size > offset) {
-      throw fail(S.ErrInvalidArgs, "the range does not fit below the upper limit");
-    }
-  } else if (offset >= vmar.len || size > vmar.len - offset) {
-    throw fail(S.ErrInvalidArgs, "the range does not fit in the VMAR");
-  }
-  if (specific) {
-    const addr = vmar.base + offset;
-    if (!isAligned(addr, align)) {
-      throw fail(S.ErrInvalidArgs, `address 0x${addr.toString(16)} is not aligned`);
-    }
-    if (!vmar.free.isFree(addr, addr + size)) {
-      if (!overwrite) {
-        throw fail(S.ErrAlreadyExists, "the range overlaps an existing mapping or VMAR");
-      }
-      for (const c of vmar.children.overlapping(addr, addr + size)) {
-        if (c instanceof RetiredRange) throw fail(S.ErrBadState, RETIRED_WHY);
-        if (c instanceof VmarObject) {
-          throw fail(S.ErrInvalidArgs, "SPECIFIC_OVERWRITE may not overlap a sub-VMAR");
-        }
-      }
-    }
-    return addr;
-  }
-  const P = ctx.pageSize;
-  const limit = upper ? vmar.base + offset : vmar.end;
-  const lo = vmar.base;
-  let p: number;
-  if ((vmar.flags & O.VmCompact) !== 0) {
-    p = vmar.free.firstFit(lo, size, align, P, limit);
-  } else {
-    const span = limit - lo - size;
-    const from = lo + Math.floor(ctx.prng.below(span / P + 1)) * P;
-    p = vmar.free.firstFit(from, size, align, P, limit);
-    if (p < 0) p = vmar.free.firstFit(lo, size, align, P, limit);
-  }
-  if (p < 0) throw fail(S.ErrNoResources, "no free range of that size in the VMAR");
-  return p;
 }
 
 // ---------------------------------------------------------------- walking a range

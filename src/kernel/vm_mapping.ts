@@ -11,7 +11,7 @@ import { ZxStatus } from "../abi/status.ts";
 import type { AddressSpace, Backend } from "../backend/types.ts";
 import { backendCall } from "./backend_call.ts";
 import { permName } from "./flags.ts";
-import type { Prng } from "./ordered.ts";
+import type { Prng } from "./prng.ts";
 import type { VmarObject } from "./vm_address_region.ts";
 import type { MemoryPool, VmoObject } from "./vm_object.ts";
 

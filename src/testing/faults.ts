@@ -16,15 +16,18 @@ import type { AddressSpace, Backend, Memory, Prot } from "../backend/types.ts";
 /**
  * The backend operations a fault can be injected into, and the calls that reach them:
  *
- * - `"createMemory"`: `Vmo.create`, `kernel.createVmo`, snapshot children (`createChild`)
+ * - `"createMemory"`: `Vmo.create`, `kernel.createVmo`, snapshot children (`createChild`), and
+ *   the scratch copies `Vmar.opRange(Commit | Decommit | Zero)` makes over several mappings
  * - `"resize"`: `Vmo.setSize`
- * - `"copy"`: the copy of a snapshot child (`createChild` with a `Snapshot*` option)
- * - `"read"` / `"write"`: `Vmo.read` / `Vmo.write`, `Mapping.read` / `Mapping.write`
+ * - `"copy"`: the copy of a snapshot child (`createChild` with a `Snapshot*` option), and the
+ *   scratch copies of a multi-mapping `Vmar.opRange` (saved first, so a failure can be undone)
+ * - `"read"` / `"write"`: `Vmo.read` / `Vmo.write`, `Mapping.read` / `Mapping.write` (a write
+ *   across several pieces also reads their old bytes first), `Vmo.setSize` (a partial last page)
  * - `"commit"` / `"decommit"` / `"zero"`: `opRange` with `Commit` / `Decommit` / `Zero`
- *   (and the zeroing of a partial last page by `setSize`)
- * - `"map"`: `Vmar.map`
- * - `"protect"`: `Vmar.protect`
- * - `"unmap"`: `Vmar.unmap`, `Mapping.unmap`, `Vmar.destroy`, `VmSpecificOverwrite` maps
+ *   (and the zeroing of a partial last page by `setSize`, and of the tail by `setContentSize`)
+ * - `"map"`: `Vmar.map` (and putting mappings back when an unmap or overwrite is undone)
+ * - `"protect"`: `Vmar.protect` (one call per mapping piece; also when one is undone)
+ * - `"unmap"`: `Vmar.unmap`, `Mapping.unmap`, `Vmar.destroy` (one call per mapping piece)
  * - `"view"`: `Mapping.bytes`
  */
 export type FaultOp =
@@ -57,7 +60,6 @@ export const FAULT_OPS: readonly FaultOp[] = [
   "view",
 ];
 Object.freeze(FAULT_OPS);
-
 
 /** Zircon's error statuses (every `ZxStatus` value but `Ok`). */
 const ERROR_STATUSES: ReadonlySet<number> = new Set(

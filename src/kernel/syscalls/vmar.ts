@@ -22,10 +22,10 @@ import {
 } from "../flags.ts";
 import type { HandleEntry } from "../handles.ts";
 import type { KernelCore } from "../kernel.ts";
+import { place } from "../placement.ts";
 import {
   applyProtect,
   applyTeardown,
-  place,
   planDestroy,
   planProtect,
   planRecords,

@@ -1,0 +1,200 @@
+/**
+ * The nodes of the span B+-tree (`btree.ts`) and the array helpers that move spans between
+ * them. Internal to the kernel's ordered structures.
+ *
+ * @module
+ */
+
+// ---------------------------------------------------------------------------------------------
+// The B+-tree. Leaves hold up to LEAF_CAP spans (start, end, item) sorted by start and are
+// doubly linked in address order; inner nodes hold up to INNER_CAP children with, per child, the
+// exact smallest start in its subtree (`keys`) and the exact largest span length in it (`lens`).
+// A node may hold one more than its capacity for a moment: an insertion lands first and the node
+// splits after. Every node but the root keeps at least a quarter of its capacity (a node that
+// drops below borrows from or merges with a sibling); the root is a leaf, or an inner node with
+// two or more children.
+
+export const LEAF_CAP = 32;
+export const INNER_CAP = 32;
+export const LEAF_MIN = LEAF_CAP >> 2;
+export const INNER_MIN = INNER_CAP >> 2;
+
+/** Result of a firstFit search step that found nothing yet and may go on. */
+export const GO_ON = -2;
+
+// Node arrays start empty and grow as spans arrive (a store at index `length` appends), so a
+// small tree stays small and a new one is cheap. Each starts with an element of its final kind
+// that is then popped, so it never changes elements kind (which would make loads polymorphic).
+
+/** An empty array for doubles. */
+function doubles(): number[] {
+  const a = [0.5];
+  a.pop();
+  return a;
+}
+
+/** An empty array for objects. */
+function objects<V>(v: V): V[] {
+  const a = [v];
+  a.pop();
+  return a;
+}
+
+export class Leaf {
+  n = 0;
+  readonly keys: number[] = doubles();
+  readonly ends: number[] = doubles();
+  readonly items: unknown[] = objects<unknown>(null);
+  prev: Leaf | null = null;
+  next: Leaf | null = null;
+}
+
+export class Inner {
+  n = 0;
+  readonly keys: number[] = doubles();
+  readonly lens: number[] = doubles();
+  readonly kids: Array<Leaf | Inner> = objects<Leaf | Inner>(PLACEHOLDER_LEAF);
+}
+
+const PLACEHOLDER_LEAF = new Leaf();
+const PLACEHOLDER_INNER = new Inner();
+
+// The path of the last descent, shared by all trees (no operation calls out while it is in use):
+// PATH_NODE[d] is the inner node at depth d (the root is depth 0) and PATH_IDX[d] the child taken.
+const MAX_DEPTH = 64; // a tree that deep would hold more than 8^60 spans
+export const PATH_NODE: Inner[] = objects(PLACEHOLDER_INNER);
+for (let d = 0; d < MAX_DEPTH; d++) PATH_NODE.push(PLACEHOLDER_INNER);
+export const PATH_IDX = new Int32Array(MAX_DEPTH);
+
+/** The largest `i < n` with `keys[i] <= k`, or -1. */
+export function floorIdx(keys: number[], n: number, k: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid] <= k) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/** The longest span in `l`, or any length `>= cap` once one is seen. */
+export function leafMax(l: Leaf, cap: number): number {
+  const keys = l.keys;
+  const ends = l.ends;
+  let m = 0;
+  for (let i = 0, n = l.n; i < n; i++) {
+    const len = ends[i] - keys[i];
+    if (len > m) {
+      m = len;
+      if (m >= cap) return m;
+    }
+  }
+  return m;
+}
+
+/** The largest of `p`'s subtree maxima, or any value `>= cap` once one is seen. */
+export function innerMax(p: Inner, cap: number): number {
+  const lens = p.lens;
+  let m = 0;
+  for (let i = 0, n = p.n; i < n; i++) {
+    if (lens[i] > m) {
+      m = lens[i];
+      if (m >= cap) return m;
+    }
+  }
+  return m;
+}
+
+/** Remove child `i` of `p` (shifting the later ones down). */
+export function innerRemoveAt(p: Inner, i: number): void {
+  const keys = p.keys;
+  const lens = p.lens;
+  const kids = p.kids;
+  const n = p.n - 1;
+  for (let x = i; x < n; x++) {
+    keys[x] = keys[x + 1];
+    lens[x] = lens[x + 1];
+    kids[x] = kids[x + 1];
+  }
+  kids[n] = PLACEHOLDER_LEAF;
+  p.n = n;
+}
+
+/** Move `count` spans from `src[from..]` to `dst[to..]` (distinct leaves). */
+export function leafMove(src: Leaf, from: number, dst: Leaf, to: number, count: number): void {
+  const sk = src.keys, se = src.ends, si = src.items;
+  const dk = dst.keys, de = dst.ends, di = dst.items;
+  for (let x = 0; x < count; x++) {
+    dk[to + x] = sk[from + x];
+    de[to + x] = se[from + x];
+    di[to + x] = si[from + x];
+    si[from + x] = null;
+  }
+}
+
+/** Move `count` children from `src[from..]` to `dst[to..]` (distinct nodes). */
+export function innerMove(src: Inner, from: number, dst: Inner, to: number, count: number): void {
+  const sk = src.keys, sl = src.lens, sc = src.kids;
+  const dk = dst.keys, dl = dst.lens, dc = dst.kids;
+  for (let x = 0; x < count; x++) {
+    dk[to + x] = sk[from + x];
+    dl[to + x] = sl[from + x];
+    dc[to + x] = sc[from + x];
+    sc[from + x] = PLACEHOLDER_LEAF;
+  }
+}
+
+/** Shift the first `n` spans of `l` up by `by` slots. */
+export function leafShiftUp(l: Leaf, n: number, by: number): void {
+  const k = l.keys, e = l.ends, it = l.items;
+  while (k.length < n + by) {
+    k.push(0);
+    e.push(0);
+    it.push(null);
+  }
+  for (let x = n - 1; x >= 0; x--) {
+    k[x + by] = k[x];
+    e[x + by] = e[x];
+    it[x + by] = it[x];
+  }
+}
+
+/** Shift spans `[by, n)` of `l` down by `by` slots. */
+export function leafShiftDown(l: Leaf, n: number, by: number): void {
+  const k = l.keys, e = l.ends, it = l.items;
+  for (let x = by; x < n; x++) {
+    k[x - by] = k[x];
+    e[x - by] = e[x];
+    it[x - by] = it[x];
+  }
+  for (let x = n - by; x < n; x++) it[x] = null;
+}
+
+/** Shift the first `n` children of `p` up by `by` slots. */
+export function innerShiftUp(p: Inner, n: number, by: number): void {
+  const k = p.keys, l = p.lens, c = p.kids;
+  while (k.length < n + by) {
+    k.push(0);
+    l.push(0);
+    c.push(PLACEHOLDER_LEAF);
+  }
+  for (let x = n - 1; x >= 0; x--) {
+    k[x + by] = k[x];
+    l[x + by] = l[x];
+    c[x + by] = c[x];
+  }
+}
+
+/** Shift children `[by, n)` of `p` down by `by` slots. */
+export function innerShiftDown(p: Inner, n: number, by: number): void {
+  const k = p.keys, l = p.lens, c = p.kids;
+  for (let x = by; x < n; x++) {
+    k[x - by] = k[x];
+    l[x - by] = l[x];
+    c[x - by] = c[x];
+  }
+  for (let x = n - by; x < n; x++) c[x] = PLACEHOLDER_LEAF;
+}
+
+/** The B+-tree behind {@link SpanTree} and {@link FreeSpace}. */
