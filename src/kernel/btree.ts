@@ -1,3 +1,74 @@
+/** Insert `(va, vb, vc)` at index `j` of three parallel arrays holding `n` entries. */
+function insert3<V>(
+  a: number[],
+  b: number[],
+  c: V[],
+  n: number,
+  j: number,
+  va: number,
+  vb: number,
+  vc: V,
+): void {
+  for (let x = n; x > j; x--) {
+    a[x] = a[x - 1];
+    b[x] = b[x - 1];
+    c[x] = c[x - 1];
+  }
+  a[j] = va;
+  b[j] = vb;
+  c[j] = vc;
+}
+
+/** How {@link redistribute} moves the entries of one kind of node. */
+interface NodeOps<N extends { n: number; keys: number[] }> {
+  move(src: N, from: number, dst: N, to: number, count: number): void;
+  shiftUp(node: N, n: number, by: number): void;
+  shiftDown(node: N, n: number, by: number): void;
+  max(node: N, cap: number): number;
+}
+
+const LEAF_OPS: NodeOps<Leaf> = {
+  move: leafMove,
+  shiftUp: leafShiftUp,
+  shiftDown: leafShiftDown,
+  max: leafMax,
+};
+const INNER_OPS: NodeOps<Inner> = {
+  move: innerMove,
+  shiftUp: innerShiftUp,
+  shiftDown: innerShiftDown,
+  max: innerMax,
+};
+
+/**
+ * Even out two siblings `left` (child `li` of `p`) and `right` (child `li + 1`) that together
+ * hold more than one node can: the left keeps half, and `p`'s keys and lengths follow.
+ */
+function redistribute<N extends { n: number; keys: number[] }>(
+  p: Inner,
+  li: number,
+  left: N,
+  right: N,
+  ops: NodeOps<N>,
+): void {
+  const total = left.n + right.n;
+  const want = total >> 1; // entries the left node keeps
+  if (left.n < want) {
+    const c = want - left.n;
+    ops.move(right, 0, left, left.n, c);
+    ops.shiftDown(right, right.n, c);
+  } else {
+    const c = left.n - want;
+    ops.shiftUp(right, right.n, c);
+    ops.move(left, want, right, 0, c);
+  }
+  left.n = want;
+  right.n = total - want;
+  p.keys[li + 1] = right.keys[0];
+  p.lens[li] = ops.max(left, Infinity);
+  p.lens[li + 1] = ops.max(right, Infinity);
+}
+
 /**
  * The B+-tree behind the VMAR tree and its free space: spans `[start, end)` keyed by start,
  * with the largest span length per subtree, O(log n) worst case. Used through `SpanTree` and
@@ -107,17 +178,7 @@ export class Tree {
 
   /** Insert a span at index `j` of `leaf` (the leaf on the recorded path). */
   insertAt(leaf: Leaf, j: number, start: number, end: number, item: unknown): void {
-    const keys = leaf.keys;
-    const ends = leaf.ends;
-    const items = leaf.items;
-    for (let x = leaf.n; x > j; x--) {
-      keys[x] = keys[x - 1];
-      ends[x] = ends[x - 1];
-      items[x] = items[x - 1];
-    }
-    keys[j] = start;
-    ends[j] = end;
-    items[j] = item;
+    insert3(leaf.keys, leaf.ends, leaf.items, leaf.n, j, start, end, item);
     const n = ++leaf.n;
     this.size++;
     if (this.height > 1) {
@@ -198,16 +259,7 @@ export class Tree {
     const i = PATH_IDX[d] + 1;
     p.lens[i - 1] = leftMax;
     const keys = p.keys;
-    const lens = p.lens;
-    const kids = p.kids;
-    for (let x = p.n; x > i; x--) {
-      keys[x] = keys[x - 1];
-      lens[x] = lens[x - 1];
-      kids[x] = kids[x - 1];
-    }
-    keys[i] = rightKey;
-    lens[i] = rightMax;
-    kids[i] = right;
+    insert3<Leaf | Inner>(keys, p.lens, p.kids, p.n, i, rightKey, rightMax, right);
     const n = ++p.n;
     if (n > INNER_CAP) {
       const q = new Inner();
@@ -247,21 +299,7 @@ export class Tree {
       this.#afterInnerRemove(d);
       return;
     }
-    const want = total >> 1; // spans the left leaf keeps
-    if (left.n < want) {
-      const c = want - left.n;
-      leafMove(right, 0, left, left.n, c);
-      leafShiftDown(right, right.n, c);
-    } else {
-      const c = left.n - want;
-      leafShiftUp(right, right.n, c);
-      leafMove(left, want, right, 0, c);
-    }
-    left.n = want;
-    right.n = total - want;
-    p.keys[li + 1] = right.keys[0];
-    p.lens[li] = leafMax(left, Infinity);
-    p.lens[li + 1] = leafMax(right, Infinity);
+    redistribute(p, li, left, right, LEAF_OPS);
   }
 
   /** PATH_NODE[d] lost a child: collapse the root or rebalance as needed. */
@@ -290,21 +328,7 @@ export class Tree {
       this.#afterInnerRemove(d - 1);
       return;
     }
-    const want = total >> 1;
-    if (left.n < want) {
-      const c = want - left.n;
-      innerMove(right, 0, left, left.n, c);
-      innerShiftDown(right, right.n, c);
-    } else {
-      const c = left.n - want;
-      innerShiftUp(right, right.n, c);
-      innerMove(left, want, right, 0, c);
-    }
-    left.n = want;
-    right.n = total - want;
-    p.keys[li + 1] = right.keys[0];
-    p.lens[li] = innerMax(left, Infinity);
-    p.lens[li + 1] = innerMax(right, Infinity);
+    redistribute(p, li, left, right, INNER_OPS);
   }
 
   /** See {@link SpanTree.firstFit}. */

@@ -121,80 +121,80 @@ export function innerRemoveAt(p: Inner, i: number): void {
   p.n = n;
 }
 
-/** Move `count` spans from `src[from..]` to `dst[to..]` (distinct leaves). */
-export function leafMove(src: Leaf, from: number, dst: Leaf, to: number, count: number): void {
-  const sk = src.keys, se = src.ends, si = src.items;
-  const dk = dst.keys, de = dst.ends, di = dst.items;
-  for (let x = 0; x < count; x++) {
-    dk[to + x] = sk[from + x];
-    de[to + x] = se[from + x];
-    di[to + x] = si[from + x];
-    si[from + x] = null;
-  }
-}
+// Leaves and inner nodes both keep three parallel arrays (two of numbers, one of objects): the
+// helpers below move and shift such triples; `hole` is what an emptied object slot holds.
 
-/** Move `count` children from `src[from..]` to `dst[to..]` (distinct nodes). */
-export function innerMove(src: Inner, from: number, dst: Inner, to: number, count: number): void {
-  const sk = src.keys, sl = src.lens, sc = src.kids;
-  const dk = dst.keys, dl = dst.lens, dc = dst.kids;
+function move3<V>(
+  sa: number[],
+  sb: number[],
+  sc: V[],
+  from: number,
+  da: number[],
+  db: number[],
+  dc: V[],
+  to: number,
+  count: number,
+  hole: V,
+): void {
   for (let x = 0; x < count; x++) {
-    dk[to + x] = sk[from + x];
-    dl[to + x] = sl[from + x];
+    da[to + x] = sa[from + x];
+    db[to + x] = sb[from + x];
     dc[to + x] = sc[from + x];
-    sc[from + x] = PLACEHOLDER_LEAF;
+    sc[from + x] = hole;
   }
 }
 
-/** Shift the first `n` spans of `l` up by `by` slots. */
-export function leafShiftUp(l: Leaf, n: number, by: number): void {
-  const k = l.keys, e = l.ends, it = l.items;
-  while (k.length < n + by) {
-    k.push(0);
-    e.push(0);
-    it.push(null);
+function shiftUp3<V>(a: number[], b: number[], c: V[], n: number, by: number, hole: V): void {
+  while (a.length < n + by) {
+    a.push(0);
+    b.push(0);
+    c.push(hole);
   }
   for (let x = n - 1; x >= 0; x--) {
-    k[x + by] = k[x];
-    e[x + by] = e[x];
-    it[x + by] = it[x];
-  }
-}
-
-/** Shift spans `[by, n)` of `l` down by `by` slots. */
-export function leafShiftDown(l: Leaf, n: number, by: number): void {
-  const k = l.keys, e = l.ends, it = l.items;
-  for (let x = by; x < n; x++) {
-    k[x - by] = k[x];
-    e[x - by] = e[x];
-    it[x - by] = it[x];
-  }
-  for (let x = n - by; x < n; x++) it[x] = null;
-}
-
-/** Shift the first `n` children of `p` up by `by` slots. */
-export function innerShiftUp(p: Inner, n: number, by: number): void {
-  const k = p.keys, l = p.lens, c = p.kids;
-  while (k.length < n + by) {
-    k.push(0);
-    l.push(0);
-    c.push(PLACEHOLDER_LEAF);
-  }
-  for (let x = n - 1; x >= 0; x--) {
-    k[x + by] = k[x];
-    l[x + by] = l[x];
+    a[x + by] = a[x];
+    b[x + by] = b[x];
     c[x + by] = c[x];
   }
 }
 
-/** Shift children `[by, n)` of `p` down by `by` slots. */
-export function innerShiftDown(p: Inner, n: number, by: number): void {
-  const k = p.keys, l = p.lens, c = p.kids;
+function shiftDown3<V>(a: number[], b: number[], c: V[], n: number, by: number, hole: V): void {
   for (let x = by; x < n; x++) {
-    k[x - by] = k[x];
-    l[x - by] = l[x];
+    a[x - by] = a[x];
+    b[x - by] = b[x];
     c[x - by] = c[x];
   }
-  for (let x = n - by; x < n; x++) c[x] = PLACEHOLDER_LEAF;
+  for (let x = n - by; x < n; x++) c[x] = hole;
+}
+
+/** Move `count` spans from `src[from..]` to `dst[to..]` (distinct leaves). */
+export function leafMove(src: Leaf, from: number, dst: Leaf, to: number, count: number): void {
+  move3(src.keys, src.ends, src.items, from, dst.keys, dst.ends, dst.items, to, count, null);
+}
+
+/** Move `count` children from `src[from..]` to `dst[to..]` (distinct nodes). */
+export function innerMove(src: Inner, from: number, dst: Inner, to: number, count: number): void {
+  const h: Leaf | Inner = PLACEHOLDER_LEAF;
+  move3(src.keys, src.lens, src.kids, from, dst.keys, dst.lens, dst.kids, to, count, h);
+}
+
+/** Shift the first `n` spans of `l` up by `by` slots. */
+export function leafShiftUp(l: Leaf, n: number, by: number): void {
+  shiftUp3(l.keys, l.ends, l.items, n, by, null);
+}
+
+/** Shift spans `[by, n)` of `l` down by `by` slots. */
+export function leafShiftDown(l: Leaf, n: number, by: number): void {
+  shiftDown3(l.keys, l.ends, l.items, n, by, null);
+}
+
+/** Shift the first `n` children of `p` up by `by` slots. */
+export function innerShiftUp(p: Inner, n: number, by: number): void {
+  shiftUp3<Leaf | Inner>(p.keys, p.lens, p.kids, n, by, PLACEHOLDER_LEAF);
+}
+
+/** Shift children `[by, n)` of `p` down by `by` slots. */
+export function innerShiftDown(p: Inner, n: number, by: number): void {
+  shiftDown3<Leaf | Inner>(p.keys, p.lens, p.kids, n, by, PLACEHOLDER_LEAF);
 }
 
 /** The B+-tree behind {@link SpanTree} and {@link FreeSpace}. */
