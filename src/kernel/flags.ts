@@ -45,8 +45,23 @@ export interface VmOptions {
   readonly alignValid: boolean;
 }
 
-/** Split `options` into permissions, VMAR flags and alignment (`split_syscall_flags`). */
+// Programs use a handful of option words over and over: decode each once.
+const decoded = new Map<number, VmOptions>();
+
+/**
+ * Split `options` into permissions, VMAR flags and alignment (`split_syscall_flags`). The
+ * result is frozen and shared between calls with the same word.
+ */
 export function splitVmOptions(options: number): VmOptions {
+  let f = decoded.get(options);
+  if (f === undefined) {
+    f = Object.freeze(decode(options));
+    if (decoded.size < 4096) decoded.set(options, f);
+  }
+  return f;
+}
+
+function decode(options: number): VmOptions {
   const readIfXom = (options & O.VmPermReadIfXomUnsupported) !== 0;
   const perms = options & PERM_RWX;
   const low = options & ((1 << ALIGN_SHIFT) - 1);

@@ -35,52 +35,57 @@ export function place(
   const specific = (f.vmarFlags & (O.VmSpecific | O.VmSpecificOverwrite)) !== 0;
   const overwrite = (f.vmarFlags & O.VmSpecificOverwrite) !== 0;
   const upper = (f.vmarFlags & O.VmOffsetIsUpperLimit) !== 0;
-  const fail = (status: ZxStatus, why: string): ZxError => new ZxError(status, op, why);
-  if (vmar.destroyed) throw fail(S.ErrBadState, "the VMAR was destroyed");
-  if (size === 0) throw fail(S.ErrInvalidArgs, "size must not be 0");
+  if (vmar.destroyed) throw new ZxError(S.ErrBadState, op, "the VMAR was destroyed");
+  if (size === 0) throw new ZxError(S.ErrInvalidArgs, op, "size must not be 0");
   if ((childCanMap & ~vmar.flags & CAN_MAP_RWX) !== 0) {
-    throw fail(
+    throw new ZxError(
       S.ErrAccessDenied,
+      op,
       `the VMAR does not allow ${permName(childCanMap >>> 7)} (its CAN_MAP flags are ${
         permName((vmar.flags & CAN_MAP_RWX) >>> 7)
       })`,
     );
   }
   if (specific && upper) {
-    throw fail(S.ErrInvalidArgs, "SPECIFIC and OFFSET_IS_UPPER_LIMIT cannot be combined");
+    throw new ZxError(
+      S.ErrInvalidArgs,
+      op,
+      "SPECIFIC and OFFSET_IS_UPPER_LIMIT cannot be combined",
+    );
   }
   if (offset !== 0 && !specific && !upper) {
-    throw fail(
+    throw new ZxError(
       S.ErrInvalidArgs,
+      op,
       "vmar_offset must be 0 unless SPECIFIC, SPECIFIC_OVERWRITE or OFFSET_IS_UPPER_LIMIT is given",
     );
   }
   if (!isAligned(offset, ctx.pageSize)) {
-    throw fail(S.ErrInvalidArgs, "vmar_offset must be page aligned");
+    throw new ZxError(S.ErrInvalidArgs, op, "vmar_offset must be page aligned");
   }
   if ((specific || upper) && (vmar.flags & O.VmCanMapSpecific) === 0) {
-    throw fail(S.ErrAccessDenied, "the VMAR was not created with CAN_MAP_SPECIFIC");
+    throw new ZxError(S.ErrAccessDenied, op, "the VMAR was not created with CAN_MAP_SPECIFIC");
   }
   if (upper) {
     if (offset > vmar.len || size > vmar.len || size > offset) {
-      throw fail(S.ErrInvalidArgs, "the range does not fit below the upper limit");
+      throw new ZxError(S.ErrInvalidArgs, op, "the range does not fit below the upper limit");
     }
   } else if (offset >= vmar.len || size > vmar.len - offset) {
-    throw fail(S.ErrInvalidArgs, "the range does not fit in the VMAR");
+    throw new ZxError(S.ErrInvalidArgs, op, "the range does not fit in the VMAR");
   }
   if (specific) {
     const addr = vmar.base + offset;
     if (!isAligned(addr, align)) {
-      throw fail(S.ErrInvalidArgs, `address 0x${addr.toString(16)} is not aligned`);
+      throw new ZxError(S.ErrInvalidArgs, op, `address 0x${addr.toString(16)} is not aligned`);
     }
     if (!vmar.free.isFree(addr, addr + size)) {
       if (!overwrite) {
-        throw fail(S.ErrAlreadyExists, "the range overlaps an existing mapping or VMAR");
+        throw new ZxError(S.ErrAlreadyExists, op, "the range overlaps an existing mapping or VMAR");
       }
       for (const c of vmar.children.overlapping(addr, addr + size)) {
-        if (c instanceof RetiredRange) throw fail(S.ErrBadState, RETIRED_WHY);
+        if (c instanceof RetiredRange) throw new ZxError(S.ErrBadState, op, RETIRED_WHY);
         if (c instanceof VmarObject) {
-          throw fail(S.ErrInvalidArgs, "SPECIFIC_OVERWRITE may not overlap a sub-VMAR");
+          throw new ZxError(S.ErrInvalidArgs, op, "SPECIFIC_OVERWRITE may not overlap a sub-VMAR");
         }
       }
     }
@@ -98,6 +103,6 @@ export function place(
     p = vmar.free.firstFit(from, size, align, P, limit);
     if (p < 0) p = vmar.free.firstFit(lo, size, align, P, limit);
   }
-  if (p < 0) throw fail(S.ErrNoResources, "no free range of that size in the VMAR");
+  if (p < 0) throw new ZxError(S.ErrNoResources, op, "no free range of that size in the VMAR");
   return p;
 }

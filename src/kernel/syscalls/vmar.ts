@@ -43,6 +43,7 @@ import {
   type MappingInfo,
   MappingOrigin,
   MappingRecord,
+  splitRecord,
 } from "../vm_mapping.ts";
 import { opRanges, type VmoRange } from "../vm_op_range.ts";
 
@@ -247,7 +248,20 @@ export function vmarUnmap(k: KernelCore, value: number, addr: number, len: numbe
 
 /** Unmap every piece of one map call (`Mapping.unmap()`); never touches other mappings. */
 export function unmapOrigin(k: KernelCore, origin: MappingOrigin): void {
-  applyTeardown(k.ctx, planRecords(k.ctx, origin.pieces), "zx_vmar_unmap");
+  const op = "zx_vmar_unmap";
+  const pieces = origin.pieces;
+  if (pieces.length === 1 && origin.view === null && origin.escapedEnd === 0) {
+    // The common case, without a plan: one record, no view that could have escaped.
+    const rec = pieces[0];
+    try {
+      k.ctx.aspace.unmap(rec.start, rec.end - rec.start);
+    } catch (x) {
+      throw backendFailure(op, x);
+    }
+    splitRecord(rec, rec.start, rec.end);
+    return;
+  }
+  applyTeardown(k.ctx, planRecords(k.ctx, pieces), op);
   dropView(k.ctx, origin);
 }
 
