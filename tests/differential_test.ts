@@ -27,7 +27,7 @@ import {
   runPair,
   type Tamper,
 } from "./support/differential.ts";
-import type { Op } from "./support/model.ts";
+import type { Op } from "./support/model/ops.ts";
 import { nativeSkipReason, openEmulated, openNative } from "./support/kernels.ts";
 import { leakGuard } from "./support/leaks.ts";
 import { delegate, runExclusive, summaryLines } from "./support/subprocess.ts";

@@ -19,7 +19,7 @@ import { assertNoLeaks, testKernel } from "../testing.ts";
 import { type Opener, runPair } from "./support/differential.ts";
 import { nativeSkipReason, openEmulated, openNative } from "./support/kernels.ts";
 import { leakGuard } from "./support/leaks.ts";
-import type { Op } from "./support/model.ts";
+import type { Op } from "./support/model/ops.ts";
 
 const P = 4096;
 const emulated: Opener = (seed, rootVmarSize) => openEmulated({ seed, rootVmarSize });

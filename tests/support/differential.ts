@@ -8,7 +8,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { Kernel } from "../../mod.ts";
-import { alignLog, Driver, type Op, opArb, type Outcome } from "./model.ts";
+import { opArb } from "./model/arbitraries.ts";
+import { alignLog, Driver, type Outcome } from "./model/driver.ts";
+import type { Op } from "./model/ops.ts";
 
 /** Opens one side of a pair. */
 export type Opener = (seed: number, rootVmarSize: number) => Kernel;
