@@ -59,7 +59,7 @@ const RANDOM_SEED = envSeed !== undefined ? Number(envSeed) : (Math.random() * 2
 
 const emulated: Opener = (seed, rootVmarSize) => openEmulated({ seed, rootVmarSize });
 const native: Opener = (seed, rootVmarSize) => openNative({ seed, rootVmarSize });
-const skipNative = delegate() ? "delegated" : await nativeSkipReason();
+const skipNative = delegate() ? "delegated" : nativeSkipReason();
 const other: Opener = skipNative === null ? native : emulated;
 const pairName = skipNative === null ? "emulated vs native" : "emulated vs emulated";
 if (skipNative !== null && !delegate()) {

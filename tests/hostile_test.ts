@@ -21,7 +21,7 @@ import { nativeSkipReason, openEmulated, openNative } from "./support/kernels.ts
 import { leakGuard } from "./support/leaks.ts";
 import { delegate, runExclusive, summaryLines } from "./support/subprocess.ts";
 
-const skipNative = delegate() ? "delegated" : await nativeSkipReason();
+const skipNative = delegate() ? "delegated" : nativeSkipReason();
 
 /** Cases per backend must not silently shrink. */
 const MIN_CASES = 7000;

@@ -92,9 +92,9 @@ function checkMemfdLifetime(r: MemfdLifetime, exact: boolean): void {
   }
   assert.equal(r.readBack.length, 3);
 }
-const skipNative = isDeno ? await nativeSkipReason() : "needs Deno";
+const skipNative = isDeno ? nativeSkipReason() : "needs Deno";
 /** In-process native checks also run on Node (the koffi binding). */
-const nativeInProcess = await nativeSkipReason();
+const nativeInProcess = nativeSkipReason();
 
 describe("leaks", () => {
   leakGuard();

@@ -23,7 +23,7 @@ import type { Op } from "./support/model/ops.ts";
 
 const P = 4096;
 const emulated: Opener = (seed, rootVmarSize) => openEmulated({ seed, rootVmarSize });
-const skipNative = await nativeSkipReason();
+const skipNative = nativeSkipReason();
 const other: Opener = skipNative === null
   ? (seed, rootVmarSize) => openNative({ seed, rootVmarSize })
   : emulated;
