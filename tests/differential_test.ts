@@ -1,10 +1,9 @@
 /**
- * Differential model test (issue #7, part 1): random sequences of VMO/VMAR/handle/mapping
- * operations run on an emulated and a native kernel opened with the same seed; statuses, data,
- * sizes, info and mappings (addresses relative to the root VMAR's base) must be identical after
- * every step. `committedBytes` is excluded: the native backend counts real page allocation.
- * Without a native backend (no FFI, no shim, Node without koffi) the run is emulated vs
- * emulated, which still checks determinism.
+ * Differential model test: random sequences of VMO/VMAR/handle/mapping operations run on an
+ * emulated and a native kernel opened with the same seed; statuses, data, sizes, info and mappings
+ * (addresses relative to the root VMAR's base) must be identical after every step. `committedBytes`
+ * is excluded: the native backend counts real page allocation. Without a native backend (no FFI, no
+ * shim, Node without koffi) the run is emulated vs emulated, which still checks determinism.
  *
  * Environment: `ZXVM_FUZZ_OPS` (operations per seed, default 20000; set 1000000 for a long run:
  * no time limit applies to the run, and the subprocess timeout scales with the target),

@@ -1,11 +1,10 @@
 /**
- * Leaks (issue #7, part 4). In subprocesses (exact process-wide counts; Deno only): native
- * kernels return `/proc/self/fd` and zxvm's memfd mappings to baseline, and a handle
- * garbage-collected unclosed makes the FinalizationRegistry warn once on stderr. In process:
- * closing a kernel releases every handle, mapping and memory object, and explicit closes do too.
- * A native VMO's memfd stays open while a mapping of it remains after its last handle closed,
- * and closes with the last mapping (followed by inode in process, and by process-wide counts in
- * a subprocess).
+ * Leaks. In subprocesses (exact process-wide counts; Deno only): native kernels return
+ * `/proc/self/fd` and zxvm's memfd mappings to baseline, and a handle garbage-collected unclosed
+ * makes the FinalizationRegistry warn once on stderr. In process: closing a kernel releases every
+ * handle, mapping and memory object, and explicit closes do too. A native VMO's memfd stays open
+ * while a mapping of it remains after its last handle closed, and closes with the last mapping
+ * (followed by inode in process, and by process-wide counts in a subprocess).
  *
  * @module
  */

@@ -304,9 +304,9 @@ function errorCases(check: KitCheck): void {
 }
 
 /** Every hostile case of the testing kit; returns the tally. */
-export function runKit(label = "testing kit"): HostileTally {
+export function runKit(): HostileTally {
   const tally: HostileTally = { cases: 0, failures: [] };
-  const check = kitChecker(tally, label);
+  const check = kitChecker(tally, "testing kit");
   failNextCases(check);
   injectorCases(check);
   assertNoLeaksCases(check);

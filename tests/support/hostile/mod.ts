@@ -34,15 +34,13 @@ import { type HostileTally, type OpenKernel, runMethod, Runner } from "./runner.
 import { vmarMethods, vmarScenarios } from "./vmar.ts";
 import { vmoMethods, vmoScenarios } from "./vmo.ts";
 
-export { type FormerlyAccepted, formerlyAccepted } from "./formerly_accepted.ts";
+export { formerlyAccepted } from "./formerly_accepted.ts";
 export { runWaitCases } from "./handle.ts";
 export { runKernelOpen } from "./kernel.ts";
 export { runKit } from "./kit.ts";
-export type { HostileTally, OpenKernel } from "./runner.ts";
-export type { Expect } from "./values.ts";
 
 /** Names of the methods and accessors {@link runHostile} and `runKit` cover. */
-export const COVERED: Record<string, string[]> = {
+const COVERED: Record<string, string[]> = {
   Kernel: [
     "open",
     "default",

@@ -199,7 +199,7 @@ function snapshot(f: Fixture): Record<string, unknown> {
 }
 
 /** What a call did: `"ok"`, `"TypeError"` or a status name, with the error thrown. */
-export interface Outcome {
+interface Outcome {
   got: Expect;
   error?: unknown;
 }

@@ -13,7 +13,7 @@ import type { Fixture } from "./runner.ts";
 export type Expect = string;
 
 /** Kinds of parameters. */
-export type Kind =
+type Kind =
   | "u64"
   | "u32"
   | "bytes"
