@@ -1,9 +1,9 @@
 /**
- * Capabilities as properties (issue #7, part 5): duplicate/replace never add rights; every
- * operation without each right Zircon requires for it is ACCESS_DENIED (or the status Zircon
- * gives) and succeeds with exactly the required rights; createChild's rights follow Zircon's
- * formula; a closed handle's value never names a new object (over 1M close/create cycles);
- * random 32-bit values are BAD_HANDLE.
+ * Capabilities as properties: duplicate/replace never add rights; every operation without each
+ * right Zircon requires for it is ACCESS_DENIED (or the status Zircon gives) and succeeds with
+ * exactly the required rights; createChild's rights follow Zircon's formula; a closed handle's
+ * value never names a new object (over 1M close/create cycles); random 32-bit values are
+ * BAD_HANDLE.
  *
  * The rights matrix lists every public operation that takes a handle, with the rights Zircon
  * requires (zircon-semantics.md §2 and §1.7/§1.9). For each, the harness derives the variants:

@@ -1,11 +1,10 @@
 /**
- * Crash freedom (issue #7, part 3). The differential and hostile suites already run in their
- * own subprocess (see tests/support/subprocess.ts), which must exit 0 — a SIGSEGV/SIGBUS from a
- * stale native view or a bad mapping fails them. This file runs the remaining reliability
- * suites (capabilities, regressions, the testing kit, leaks) and the semantic and backend
- * suites the same way, one process, one file at a time, so each file's `leakGuard()` checks
- * `/proc/self/fd` and zxvm's memfd mappings against an exact baseline
- * (`ZXVM_EXCLUSIVE_PROC=1`). Deno only.
+ * Crash freedom. The differential and hostile suites already run in their own subprocess (see
+ * tests/support/subprocess.ts), which must exit 0 — a SIGSEGV/SIGBUS from a stale native view or a
+ * bad mapping fails them. This file runs the remaining reliability suites (capabilities,
+ * regressions, the testing kit, leaks) and the semantic and backend suites the same way, one
+ * process, one file at a time, so each file's `leakGuard()` checks `/proc/self/fd` and zxvm's memfd
+ * mappings against an exact baseline (`ZXVM_EXCLUSIVE_PROC=1`). Deno only.
  *
  * @module
  */

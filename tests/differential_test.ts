@@ -1,10 +1,9 @@
 /**
- * Differential model test (issue #7, part 1): random sequences of VMO/VMAR/handle/mapping
- * operations run on an emulated and a native kernel opened with the same seed; statuses, data,
- * sizes, info and mappings (addresses relative to the root VMAR's base) must be identical after
- * every step. `committedBytes` is excluded: the native backend counts real page allocation.
- * Without a native backend (no FFI, no shim, Node without koffi) the run is emulated vs
- * emulated, which still checks determinism.
+ * Differential model test: random sequences of VMO/VMAR/handle/mapping operations run on an
+ * emulated and a native kernel opened with the same seed; statuses, data, sizes, info and mappings
+ * (addresses relative to the root VMAR's base) must be identical after every step. `committedBytes`
+ * is excluded: the native backend counts real page allocation. Without a native backend (no FFI, no
+ * shim, Node without koffi) the run is emulated vs emulated, which still checks determinism.
  *
  * Environment: `ZXVM_FUZZ_OPS` (operations per seed, default 20000; set 1000000 for a long run:
  * no time limit applies to the run, and the subprocess timeout scales with the target),
@@ -27,7 +26,7 @@ import {
   runPair,
   type Tamper,
 } from "./support/differential.ts";
-import type { Op } from "./support/model.ts";
+import type { Op } from "./support/model/ops.ts";
 import { nativeSkipReason, openEmulated, openNative } from "./support/kernels.ts";
 import { leakGuard } from "./support/leaks.ts";
 import { delegate, runExclusive, summaryLines } from "./support/subprocess.ts";
@@ -59,7 +58,7 @@ const RANDOM_SEED = envSeed !== undefined ? Number(envSeed) : (Math.random() * 2
 
 const emulated: Opener = (seed, rootVmarSize) => openEmulated({ seed, rootVmarSize });
 const native: Opener = (seed, rootVmarSize) => openNative({ seed, rootVmarSize });
-const skipNative = delegate() ? "delegated" : await nativeSkipReason();
+const skipNative = delegate() ? "delegated" : nativeSkipReason();
 const other: Opener = skipNative === null ? native : emulated;
 const pairName = skipNative === null ? "emulated vs native" : "emulated vs emulated";
 if (skipNative !== null && !delegate()) {

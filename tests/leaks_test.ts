@@ -1,11 +1,10 @@
 /**
- * Leaks (issue #7, part 4). In subprocesses (exact process-wide counts; Deno only): native
- * kernels return `/proc/self/fd` and zxvm's memfd mappings to baseline, and a handle
- * garbage-collected unclosed makes the FinalizationRegistry warn once on stderr. In process:
- * closing a kernel releases every handle, mapping and memory object, and explicit closes do too.
- * A native VMO's memfd stays open while a mapping of it remains after its last handle closed,
- * and closes with the last mapping (followed by inode in process, and by process-wide counts in
- * a subprocess).
+ * Leaks. In subprocesses (exact process-wide counts; Deno only): native kernels return
+ * `/proc/self/fd` and zxvm's memfd mappings to baseline, and a handle garbage-collected unclosed
+ * makes the FinalizationRegistry warn once on stderr. In process: closing a kernel releases every
+ * handle, mapping and memory object, and explicit closes do too. A native VMO's memfd stays open
+ * while a mapping of it remains after its last handle closed, and closes with the last mapping
+ * (followed by inode in process, and by process-wide counts in a subprocess).
  *
  * @module
  */
@@ -92,9 +91,9 @@ function checkMemfdLifetime(r: MemfdLifetime, exact: boolean): void {
   }
   assert.equal(r.readBack.length, 3);
 }
-const skipNative = isDeno ? await nativeSkipReason() : "needs Deno";
+const skipNative = isDeno ? nativeSkipReason() : "needs Deno";
 /** In-process native checks also run on Node (the koffi binding). */
-const nativeInProcess = await nativeSkipReason();
+const nativeInProcess = nativeSkipReason();
 
 describe("leaks", () => {
   leakGuard();

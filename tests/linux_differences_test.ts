@@ -20,7 +20,7 @@ import { Kernel, ZxVmOption as O } from "../mod.ts";
 import { isDeno, nativeSkipReason } from "./support/kernels.ts";
 import { leakGuard } from "./support/leaks.ts";
 
-const nativeSkip = await nativeSkipReason();
+const nativeSkip = nativeSkipReason();
 
 /** Whether shmem transparent huge pages are off, so memfd pages are committed 4 KiB at a time. */
 function shmemSmallPages(): boolean {

@@ -1,7 +1,8 @@
 /**
  * Tests of the native backend (`src/backend/native.ts` over `ffi_deno.ts`), used directly,
  * without the kernel: real memfds, real mappings, checked against `/proc/self/maps` and
- * `/proc/self/fd`. Skipped when FFI is not permitted.
+ * `/proc/self/fd`. Deno only; skipped when the native backend is unavailable (no FFI permission,
+ * no shim).
  *
  * @module
  */
@@ -15,19 +16,12 @@ import { Prot } from "../src/backend/types.ts";
 import type { NativeBackend, NativeMemory } from "../src/backend/native.ts";
 import { loadDenoBackend, resolveShimPath } from "../src/backend/ffi_deno.ts";
 import { buildShim } from "../scripts/build_shim.ts";
+import { isDeno, nativeSkipReason } from "./support/kernels.ts";
 import { leakGuard } from "./support/leaks.ts";
 
-const isDeno = typeof Deno !== "undefined" && typeof Deno.dlopen === "function";
-
-function skipReason(): string | false {
-  if (!isDeno) return "the Deno FFI binding needs Deno (the Node binding is ffi_node.ts)";
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
-    return "FFI permission absent (run with --allow-ffi)";
-  }
-  return false;
-}
-
-const skip = skipReason();
+const skip = isDeno
+  ? nativeSkipReason() ?? false
+  : "the Deno FFI binding needs Deno (the Node binding is ffi_node.ts)";
 
 interface MapsEntry {
   start: number;

@@ -19,11 +19,11 @@ import { assertNoLeaks, testKernel } from "../testing.ts";
 import { type Opener, runPair } from "./support/differential.ts";
 import { nativeSkipReason, openEmulated, openNative } from "./support/kernels.ts";
 import { leakGuard } from "./support/leaks.ts";
-import type { Op } from "./support/model.ts";
+import type { Op } from "./support/model/ops.ts";
 
 const P = 4096;
 const emulated: Opener = (seed, rootVmarSize) => openEmulated({ seed, rootVmarSize });
-const skipNative = await nativeSkipReason();
+const skipNative = nativeSkipReason();
 const other: Opener = skipNative === null
   ? (seed, rootVmarSize) => openNative({ seed, rootVmarSize })
   : emulated;

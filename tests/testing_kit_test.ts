@@ -1,7 +1,6 @@
 /**
- * The `zxvm/testing` kit (issue #7, part 6): seeded kernels, fault injection and
- * assertNoLeaks — and, through fault injection, that a call failing for lack of resources
- * changes no state.
+ * The `zxvm/testing` kit: seeded kernels, fault injection and assertNoLeaks — and, through fault
+ * injection, that a call failing for lack of resources changes no state.
  *
  * @module
  */

@@ -17,20 +17,9 @@ import { describe, it } from "node:test";
 import { Kernel, VmoOptions, ZxError, ZxStatus, ZxVmOption } from "../../mod.ts";
 import { compileShim, loadNodeBackend } from "../../src/backend/ffi_node.ts";
 import type { Backend } from "../../src/backend/types.ts";
+import { isDeno, nativeSkipReason } from "../support/kernels.ts";
 
-const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
-
-function nativeSkip(): string | false {
-  if (isDeno) return "Deno uses ffi_deno.ts";
-  try {
-    loadNodeBackend().close();
-    return false;
-  } catch (e) {
-    return `native backend unavailable: ${e instanceof Error ? e.message : e}`;
-  }
-}
-
-const skip = nativeSkip();
+const skip = isDeno ? "Deno uses ffi_deno.ts" : nativeSkipReason() ?? false;
 const RW = ZxVmOption.VmPermRead | ZxVmOption.VmPermWrite;
 const hasTransfer =
   typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === "function";

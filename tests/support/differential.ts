@@ -8,7 +8,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { Kernel } from "../../mod.ts";
-import { alignLog, Driver, type Op, opArb, type Outcome } from "./model.ts";
+import { opArb } from "./model/arbitraries.ts";
+import { alignLog, Driver, type Outcome } from "./model/driver.ts";
+import type { Op } from "./model/ops.ts";
 
 /** Opens one side of a pair. */
 export type Opener = (seed: number, rootVmarSize: number) => Kernel;
@@ -17,7 +19,7 @@ export type Opener = (seed: number, rootVmarSize: number) => Kernel;
 export type Tamper = (op: Op, outcome: Outcome) => Outcome;
 
 /** Root VMAR size for differential runs: small, so that full-VMAR cases happen. */
-export const DIFF_ROOT_SIZE = 2 ** 24;
+const DIFF_ROOT_SIZE = 2 ** 24;
 
 /** Run one sequence on both kernels; throws an AssertionError at the first divergence. */
 export function runPair(
@@ -86,7 +88,7 @@ const MAX_LEN = 160;
 const MEAN_LEN = 75;
 
 /** A sequence as a TypeScript literal (`{ t: "create", size: 4096, opts: 0 }` per line). */
-export function formatOp(op: Op): string {
+function formatOp(op: Op): string {
   const lit = (v: unknown): string => {
     if (v !== null && typeof v === "object") {
       const fields = Object.entries(v).map(([k, x]) => `${k}: ${lit(x)}`);
@@ -101,7 +103,7 @@ export function formatOp(op: Op): string {
  * An entry for `SEQUENCES` in tests/regressions_test.ts: `[kernel seed, [ops], "what"]`,
  * indented for that array, with a trailing comma.
  */
-export function formatRegression(seed: number, ops: readonly Op[], what: string): string {
+function formatRegression(seed: number, ops: readonly Op[], what: string): string {
   const lines = ["  [", `    ${seed},`, "    ["];
   for (const op of ops) lines.push(`      ${formatOp(op)},`);
   lines.push("    ],", `    ${JSON.stringify(what)},`, "  ],");

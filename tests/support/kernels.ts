@@ -1,12 +1,12 @@
 /**
- * Opening kernels for the reliability suites: emulated, and native when this runtime can load
- * the shim (skipped with a reason otherwise).
+ * Opening kernels in tests, and the one way tests decide whether the native backend is
+ * available here: {@link nativeSkipReason}. A test that needs native memory skips with that
+ * reason (`{ skip: nativeSkipReason() ?? false }`); one that compares against native falls back
+ * to emulated when it is not null.
  *
  * @module
  */
 import { Kernel, ZxError } from "../../mod.ts";
-import { KernelCore } from "../../src/kernel/kernel.ts";
-import { INTERNAL } from "../../src/sdk/internal.ts";
 
 /** Options common to both backends. */
 export interface OpenOptions {
@@ -25,51 +25,26 @@ export function openEmulated(o: OpenOptions): Kernel {
 }
 
 let nativeReason: string | null | undefined;
-let directLoader: ((seed: number, rootVmarSize?: number) => Kernel) | null = null;
 
 /**
- * Prepare native kernels: `Kernel.open({ backend: "native" })`, or — until the native loader
- * is wired into backend selection — the Deno FFI backend directly. Returns null when native
- * kernels can be opened, else the reason to skip.
+ * Null when native kernels can be opened in this process (`Kernel.open({ backend: "native" })`
+ * succeeds: FFI permitted, the shim loads — Deno FFI or koffi on Node), else why not, as a skip
+ * reason. Probed once per process.
  */
-export async function nativeSkipReason(): Promise<string | null> {
-  if (nativeReason !== undefined) return nativeReason;
-  try {
-    Kernel.open({ backend: "native", seed: 1, rootVmarSize: 2 ** 20 }).close();
-    nativeReason = null;
-    return null;
-  } catch (e) {
-    if (!(e instanceof ZxError)) throw e;
-    nativeReason = `native backend unavailable: ${e.message}`;
-  }
-  if (isDeno && /no native backend is available/.test(nativeReason)) {
+export function nativeSkipReason(): string | null {
+  if (nativeReason === undefined) {
     try {
-      if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
-        nativeReason = "FFI permission absent (run with --allow-ffi)";
-        return nativeReason;
-      }
-      const { loadDenoBackend } = await import("../../src/backend/ffi_deno.ts");
-      const probe = loadDenoBackend();
-      probe.close();
-      directLoader = (seed, rootVmarSize) => {
-        const core = new KernelCore(loadDenoBackend(), { seed, rootVmarSize });
-        return new Kernel(core, INTERNAL);
-      };
+      Kernel.open({ backend: "native", seed: 1, rootVmarSize: 2 ** 20 }).close();
       nativeReason = null;
     } catch (e) {
-      nativeReason = `native backend unavailable: ${e instanceof Error ? e.message : e}`;
+      if (!(e instanceof ZxError)) throw e;
+      nativeReason = `native backend unavailable: ${e.message}`;
     }
   }
   return nativeReason;
 }
 
-/** A native kernel; call {@link nativeSkipReason} first. */
+/** A native kernel (check {@link nativeSkipReason} first). */
 export function openNative(o: OpenOptions): Kernel {
-  if (directLoader !== null) return directLoader(o.seed, o.rootVmarSize);
   return Kernel.open({ backend: "native", seed: o.seed, rootVmarSize: o.rootVmarSize });
-}
-
-/** Whether native kernels are opened through the pre-wiring fallback. */
-export function nativeViaFallback(): boolean {
-  return directLoader !== null;
 }

@@ -30,14 +30,14 @@ function inodeOfFd(fd: string): number {
 }
 
 /** Descriptors of this process on inode `ino`. */
-export function fdsOnInode(ino: number): number {
+function fdsOnInode(ino: number): number {
   let n = 0;
   for (const fd of readdirSync("/proc/self/fd")) if (inodeOfFd(fd) === ino) n++;
   return n;
 }
 
 /** Areas of `/proc/self/maps` that map inode `ino` (a mapping, or a physmap window). */
-export function areasOnInode(ino: number): number {
+function areasOnInode(ino: number): number {
   return readFileSync("/proc/self/maps", "utf8").split("\n").filter((l) => {
     const f = l.split(/\s+/);
     return f.length >= 6 && Number(f[4]) === ino && l.includes("memfd:zxvm");

@@ -1,9 +1,8 @@
 /**
  * Per-file leak checks: `leakGuard()` in a `describe` records a baseline before the file's
  * tests and checks after them that the default kernel's handle count and mappings are back to
- * it, that every kernel the file tracked is closed or empty, and — when this process runs one
- * test file at a time (`ZXVM_EXCLUSIVE_PROC=1`, set by the subprocess runs of
- * `tests/crash_test.ts`) — that `/proc/self/fd` and zxvm's memfd mappings in
+ * it, and — when this process runs one test file at a time (`ZXVM_EXCLUSIVE_PROC=1`, set by
+ * `runExclusive()` in `subprocess.ts`) — that `/proc/self/fd` and zxvm's memfd mappings in
  * `/proc/self/maps` are back to baseline too. (Under `deno test --parallel` every test file
  * shares one process, so process-wide counts are only exact in the subprocess runs.)
  *
@@ -12,7 +11,6 @@
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { Kernel } from "../../mod.ts";
-import { assertNoLeaks } from "../../testing.ts";
 
 /** Whether /proc can be read (Linux, Deno with --allow-read, or Node). */
 function procReadable(): boolean {
@@ -47,14 +45,6 @@ export function exclusiveProcess(): boolean {
   }
 }
 
-const tracked: Kernel[] = [];
-
-/** Track a kernel: after the file it must be closed or hold nothing. */
-export function track<K extends Kernel>(k: K): K {
-  tracked.push(k);
-  return k;
-}
-
 /** Install the before/after leak checks for the current test file. */
 export function leakGuard(): void {
   let fds = -1;
@@ -74,10 +64,6 @@ export function leakGuard(): void {
     const d = Kernel.default;
     assert.equal(d.handleCount, defHandles, "default kernel: handle count back to baseline");
     assert.equal(d.rootVmar.mappings().length, defMappings, "default kernel: mappings");
-    for (const k of tracked.splice(0)) {
-      assertNoLeaks(k);
-      k.close();
-    }
     if (fds >= 0) {
       assert.equal(procFdCount(), fds, "/proc/self/fd back to baseline");
       assert.equal(zxvmMemfdMappings(), maps, "zxvm memfd mappings back to baseline");
