@@ -3,8 +3,10 @@
  *
  * A kit for testing code that uses zxvm: a deterministic emulated kernel
  * ({@link testKernel}), fault injection ({@link FaultInjector.failNext}: the next N calls of a
- * backend operation fail with a chosen status, e.g. `ErrNoMemory`) and a leak check
- * ({@link assertNoLeaks}).
+ * backend operation fail with a chosen status, e.g. `ErrNoMemory`; {@link FaultInjector.failAt}:
+ * exactly the Nth one) and a leak check ({@link assertNoLeaks}). The kernel reports an injected
+ * fault as the `ZxError` of the syscall it was serving; {@link FaultInjector.check} itself
+ * throws the backend-level {@link BackendError}.
  *
  * @example
  * ```ts
@@ -26,6 +28,7 @@
  */
 // The whole public API too, so a test needs one import (and the kit's types are documented).
 export * from "./mod.ts";
+export { BackendError } from "./src/backend/error.ts";
 export { FAULT_OPS, FaultInjector, type FaultOp, type FaultRecord } from "./src/testing/faults.ts";
 export {
   assertNoLeaks,

@@ -31,7 +31,7 @@ import type { Backend } from "../src/backend/types.ts";
 import { KernelCore } from "../src/kernel/kernel.ts";
 import { INTERNAL } from "../src/sdk/internal.ts";
 import { FaultInjectingBackend, FaultInjector, type FaultOp } from "../src/testing/faults.ts";
-import { leakGuard, track } from "./support/leaks.ts";
+import { leakGuard } from "./support/leaks.ts";
 
 const P = 4096;
 const RW = O.VmPermRead | O.VmPermWrite;
@@ -44,7 +44,7 @@ function faultKernel(inner: Backend): { k: Kernel; faults: FaultInjector } {
     seed: 5,
     rootVmarSize: 2 ** 26,
   });
-  return { k: track(new Kernel(core, INTERNAL)), faults };
+  return { k: new Kernel(core, INTERNAL), faults };
 }
 
 function nativeBackend(): Backend | null {
@@ -397,7 +397,7 @@ describe("every syscall's backend failure names that syscall", () => {
 describe("Zircon behaviours fixed with the kernel split", () => {
   leakGuard();
   for (const [kind, make] of backends) {
-    const open = (): Kernel => track(new Kernel(new KernelCore(make(), { seed: 3 }), INTERNAL));
+    const open = (): Kernel => new Kernel(new KernelCore(make(), { seed: 3 }), INTERNAL);
 
     it(`[${kind}] setContentSize zeroes from the new content size to the VMO's end`, () => {
       using k = open();

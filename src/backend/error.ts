@@ -18,6 +18,8 @@ export class BackendError extends Error {
   readonly errno: number | undefined;
 
   /**
+   * Describe a backend failure.
+   *
    * @param status the Zircon status the failure maps to
    * @param reason what failed, in words
    * @param errno the Linux errno, if any

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import {
   assertNoLeaks,
+  BackendError,
   FAULT_OPS,
   FaultInjector,
   Kernel,
@@ -18,7 +19,6 @@ import {
   TestKernel,
   testKernel,
   type Vmo,
-  ZxError,
   ZxStatus,
   ZxVmOption as O,
 } from "../../../testing.ts";
@@ -135,6 +135,54 @@ const failNextParams = (): Array<[string, Array<[unknown, Expect]>]> => [
   ],
 ];
 
+/** `failAt(op, n, status)`: the same values as `failNext`, with `n` a positive integer. */
+const failAtParams = (): Array<[string, Array<[unknown, Expect]>]> => {
+  const [op, , status] = failNextParams();
+  const n: [string, Array<[unknown, Expect]>] = [
+    "n",
+    [
+      ...each(
+        [0, -1, 1.5, NaN, Infinity, 2 ** 53, "1", null, undefined, {}, 1n, true, [1]],
+        "TypeError",
+      ),
+      [1, "ok"],
+      [3, "ok"],
+    ],
+  ];
+  return [op, n, status];
+};
+
+/** `failAt(op, n, status)`: each parameter's values, then receivers that are not one. */
+function failAtCases(check: KitCheck): void {
+  failAtParams().forEach(([pname, values], i) => {
+    for (const [v, expect] of values) {
+      check(`failAt ${pname}=${show(v)}`, expect, (f) => {
+        const a = validArgs();
+        a[i] = v;
+        return invoke(FaultInjector.prototype.failAt, f.k.faults, ...a);
+      });
+    }
+  });
+  for (const recv of [{}, FaultInjector.prototype]) {
+    check(
+      `failAt on ${show(recv)}`,
+      "TypeError",
+      () => invoke(FaultInjector.prototype.failAt, recv, ...validArgs()),
+    );
+  }
+  check("failAt fails exactly the nth call", "ok", () => {
+    const fi = new FaultInjector();
+    fi.check("map"); // calls before scheduling do not count
+    fi.failAt("map", 2, ZxStatus.ErrNoResources);
+    assert.equal(fi.pending("map"), 1);
+    fi.check("map");
+    assert.throws(() => fi.check("map"), BackendError);
+    fi.check("map");
+    assert.equal(fi.pending(), 0);
+    assert.deepEqual(fi.log, [{ op: "map", status: ZxStatus.ErrNoResources }]);
+  });
+}
+
 /** `failNext(op, count, status)`: each parameter's values, then receivers that are not one. */
 function failNextCases(check: KitCheck): void {
   failNextParams().forEach(([pname, values], i) => {
@@ -193,7 +241,7 @@ function injectorCases(check: KitCheck): void {
     const fi = new FaultInjector();
     fi.failNext("map", 2, ZxStatus.ErrNoResources);
     assert.equal(fi.pending("map"), 2);
-    assert.throws(() => fi.check("map"), ZxError);
+    assert.throws(() => fi.check("map"), BackendError);
     fi.check("read"); // nothing pending: no-op
     assert.equal(fi.pending(), 1);
     assert.deepEqual(fi.log, [{ op: "map", status: ZxStatus.ErrNoResources }]);
@@ -308,6 +356,7 @@ export function runKit(): HostileTally {
   const tally: HostileTally = { cases: 0, failures: [] };
   const check = kitChecker(tally, "testing kit");
   failNextCases(check);
+  failAtCases(check);
   injectorCases(check);
   assertNoLeaksCases(check);
   errorCases(check);

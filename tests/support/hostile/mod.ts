@@ -119,7 +119,7 @@ const COVERED: Record<string, string[]> = {
     "Symbol(Symbol.dispose)",
   ],
   TestKernel: ["constructor", "liveMemories"],
-  FaultInjector: ["constructor", "failNext", "pending", "clear", "log", "check"],
+  FaultInjector: ["constructor", "failNext", "failAt", "pending", "clear", "log", "check"],
   LeakError: ["constructor"],
 };
 
