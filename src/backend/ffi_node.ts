@@ -39,8 +39,13 @@ import vm from "node:vm";
 import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
 import { getEnv } from "./env.ts";
-import { shimSymbols } from "./ffi_deno.ts";
-import { NativeBackend, type ShimCalls, type ShimResult } from "./native.ts";
+import { NativeBackend, type ShimCalls } from "./native.ts";
+import {
+  type ShimFunctions,
+  type ShimName,
+  type ShimNativeType,
+  shimSymbols,
+} from "./shim_symbols.ts";
 import type { AddressSpace, Backend, Memory, Prot } from "./types.ts";
 
 export type { AddressSpace, Backend, Memory, Prot };
@@ -221,29 +226,45 @@ export function compileShim(root: string = packageRoot(), outDir: string = cache
 // ---------------------------------------------------------------------------------------------
 // The shim table
 
-/** Deno FFI type names (as `shimSymbols` in `ffi_deno.ts` uses them) -> koffi type names. */
-const KOFFI_TYPES: Record<string, string> = {
-  void: "void",
+/**
+ * The koffi type of each Deno FFI type the shim's table uses. Typed by the table itself: a new
+ * Deno type in `shim_symbols.ts` without a koffi counterpart here fails to type-check.
+ */
+const KOFFI_TYPES: { readonly [T in ShimNativeType]: string } = {
   i32: "int32_t",
-  u32: "uint32_t",
   i64: "int64_t",
   u64: "uint64_t",
-  usize: "uint64_t",
-  isize: "int64_t",
+  usize: "uint64_t", // addresses: the C prototypes take them as uint64_t
   buffer: "void *", // a Uint8Array is passed zero-copy (koffi passes its data pointer)
 };
 
-function koffiType(t: string, name: string): string {
-  const k = KOFFI_TYPES[t];
-  if (k === undefined) throw notSupported(`shim symbol ${name}: type ${t} has no koffi mapping`);
-  return k;
+/** One koffi function declaration, generated from a `shim_symbols.ts` entry. */
+export interface KoffiDeclaration {
+  /** The C symbol. */
+  name: ShimName;
+  /** The koffi result type. */
+  result: string;
+  /** The koffi parameter types, in order. */
+  params: string[];
 }
 
-type ShimFn = (...args: unknown[]) => ShimResult;
+/**
+ * The koffi declarations of every shim function, generated from `shim_symbols.ts` (the table
+ * `Deno.dlopen` uses), so both bindings declare the same functions with the same types.
+ *
+ * @returns one declaration per shim function, in the table's order
+ */
+export function koffiDeclarations(): KoffiDeclaration[] {
+  return (Object.keys(shimSymbols) as ShimName[]).map((name) => {
+    const def = shimSymbols[name];
+    const params: readonly ShimNativeType[] = def.parameters;
+    return { name, result: KOFFI_TYPES[def.result], params: params.map((t) => KOFFI_TYPES[t]) };
+  });
+}
 
 /**
- * Opens the shim at `path` with koffi and returns the {@link ShimCalls} table (the same
- * symbols, declared from the same `shimSymbols` table as the Deno binding).
+ * Opens the shim at `path` with koffi and returns the {@link ShimCalls} table: every function
+ * of {@link koffiDeclarations}, plus koffi's pointer views.
  */
 function koffiShimCalls(koffi: Koffi, path: string, detach: (ab: ArrayBuffer) => void): ShimCalls {
   let lib: KoffiLibrary;
@@ -253,13 +274,11 @@ function koffiShimCalls(koffi: Koffi, path: string, detach: (ab: ArrayBuffer) =>
     throw notSupported(`koffi could not load the shim ${path}: ${errText(e)}`);
   }
   try {
-    const fns: Record<string, ShimFn> = {};
-    for (const [name, def] of Object.entries(shimSymbols)) {
-      const params = (def.parameters as readonly string[]).map((t) => koffiType(t, name));
-      fns[name] = lib.func(name, koffiType(def.result, name), params) as ShimFn;
-    }
-    const calls = {
-      ...fns,
+    const fns: Partial<Record<ShimName, unknown>> = {};
+    for (const d of koffiDeclarations()) fns[d.name] = lib.func(d.name, d.result, d.params);
+    return {
+      // koffi functions take the same arguments; the table is complete by construction.
+      ...(fns as ShimFunctions),
       viewAt(addr: number, len: number): Uint8Array {
         return new Uint8Array(koffi.view(BigInt(addr), len));
       },
@@ -270,10 +289,9 @@ function koffiShimCalls(koffi: Koffi, path: string, detach: (ab: ArrayBuffer) =>
         lib.unload();
       },
     };
-    return calls as unknown as ShimCalls;
   } catch (e) {
     lib.unload();
-    throw e instanceof ZxError ? e : notSupported(`shim ${path}: ${errText(e)}`);
+    throw notSupported(`shim ${path}: ${errText(e)}`);
   }
 }
 
