@@ -22,6 +22,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ZxStatus } from "../mod.ts";
 import { buildShim, SHIM_OUTPUT } from "../scripts/build_shim.ts";
+import { SHIM_CFLAGS } from "../src/backend/shim_build.ts";
 import { leakGuard } from "./support/leaks.ts";
 
 const isDeno = typeof Deno !== "undefined" && typeof Deno.Command === "function";
@@ -196,6 +197,9 @@ function assertBackend(out: ChildOut, backend: "native" | "emulated", re?: RegEx
 }
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** The modules `scripts/build_shim.ts` needs besides itself (the shim builder and its Deno host). */
+const BUILDER_MODULES = ["src/backend/shim_build.ts", "src/backend/shim_build_deno.ts"];
 
 describe("backend selection (subprocesses)", { skip: denoSkip() }, () => {
   leakGuard();
@@ -427,14 +431,19 @@ describe("backend selection (subprocesses)", { skip: denoSkip() }, () => {
       assert.equal(first.built, true);
       assert.equal(first.path, out);
       assert.equal(ccRuns().length, 1, "the first build compiled");
-      assert.match(ccRuns()[0], new RegExp(`-o ${escape(out)}\\.tmp-`), "to a temporary file");
+      assert.match(
+        ccRuns()[0],
+        new RegExp(`-o ${escape(work)}/build/\\.build-[^ /]+/libzxshim\\.so `),
+        "into a temporary directory next to the library",
+      );
+      assert.ok(ccRuns()[0].startsWith(`${SHIM_CFLAGS.join(" ")} -o `), "with SHIM_CFLAGS");
       assert.equal(Deno.readTextFileSync(`${out}.hash`).trim(), first.hash);
       const ino = Deno.statSync(out).ino;
 
       const t1 = performance.now();
       const second = await buildShim({ root: work, cc: wrapper, log });
       const secondMs = Math.round(performance.now() - t1);
-      assert.deepEqual(second, { path: out, built: false, hash: first.hash });
+      assert.deepEqual(second, { path: out, built: false, hash: first.hash, embedded: false });
       assert.equal(ccRuns().length, 1, "the second build ran no compiler");
       assert.equal(Deno.statSync(out).ino, ino, "and left the library alone");
       assert.deepEqual(
@@ -487,7 +496,10 @@ describe("backend selection (subprocesses)", { skip: denoSkip() }, () => {
       const cli = `${tmp}/cli-root`;
       Deno.mkdirSync(`${cli}/scripts`, { recursive: true });
       Deno.mkdirSync(`${cli}/ffi`);
-      Deno.copyFileSync(new URL("scripts/build_shim.ts", root), `${cli}/scripts/build_shim.ts`);
+      Deno.mkdirSync(`${cli}/src/backend`, { recursive: true });
+      for (const f of ["scripts/build_shim.ts", ...BUILDER_MODULES]) {
+        Deno.copyFileSync(new URL(f, root), `${cli}/${f}`);
+      }
       for (const f of ["zxshim.c", "zxshim.h"]) {
         Deno.copyFileSync(new URL(`ffi/${f}`, root), `${cli}/ffi/${f}`);
       }

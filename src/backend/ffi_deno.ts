@@ -22,6 +22,7 @@ import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
 import type { Backend } from "./types.ts";
 import { NativeBackend, type ShimCalls, type ShimHelpers } from "./native.ts";
+import { denoGranted } from "./shim_build_deno.ts";
 import { findOrBuildShim } from "./shim_cache.ts";
 import { type ShimSymbols, shimSymbols } from "./shim_symbols.ts";
 
@@ -54,19 +55,6 @@ function notSupported(reason: string, cause?: unknown): ZxError {
   return e;
 }
 
-type PermissionQuery =
-  | { name: "ffi" }
-  | { name: "env"; variable: string }
-  | { name: "read"; path: string };
-
-function granted(desc: PermissionQuery): boolean {
-  try {
-    return Deno.permissions.querySync(desc).state === "granted";
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Where {@link loadDenoBackend} looks for the shim first: `opts.shimPath`, else env
  * `ZXVM_SHIM_PATH` (when readable), else `build/libzxshim.so` next to this repository (file:
@@ -78,7 +66,7 @@ function granted(desc: PermissionQuery): boolean {
  */
 export function resolveShimPath(opts: LoadDenoBackendOptions = {}): string | null {
   if (opts.shimPath !== undefined && opts.shimPath !== "") return opts.shimPath;
-  if (granted({ name: "env", variable: "ZXVM_SHIM_PATH" })) {
+  if (denoGranted({ name: "env", variable: "ZXVM_SHIM_PATH" })) {
     const fromEnv = Deno.env.get("ZXVM_SHIM_PATH");
     if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   }
@@ -94,7 +82,7 @@ function nextToModule(): string | null {
 
 /** `false` only when the file is known to be missing (unreadable counts as maybe there). */
 function mayExist(path: string): boolean {
-  if (!granted({ name: "read", path })) return true;
+  if (!denoGranted({ name: "read", path })) return true;
   try {
     Deno.statSync(path);
     return true;
@@ -148,7 +136,7 @@ export function loadDenoBackend(opts: LoadDenoBackendOptions = {}): Backend {
   if (typeof Deno === "undefined" || typeof Deno.dlopen !== "function") {
     throw notSupported("Deno.dlopen is not available in this runtime");
   }
-  if (!granted({ name: "ffi" })) {
+  if (!denoGranted({ name: "ffi" })) {
     throw notSupported(
       "FFI permission is not granted: run with --allow-ffi (unrestricted: zero-copy pointer " +
         "views need it; a path-scoped --allow-ffi=<lib> is not enough)",
@@ -164,7 +152,7 @@ export function loadDenoBackend(opts: LoadDenoBackendOptions = {}): Backend {
   }
   const hint = "build it with `deno run --allow-read --allow-write --allow-run --allow-env " +
     "scripts/build_shim.ts`, or point ZXVM_SHIM_PATH at it";
-  if (granted({ name: "read", path })) {
+  if (denoGranted({ name: "read", path })) {
     try {
       Deno.statSync(path);
     } catch (e) {
