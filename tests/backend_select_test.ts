@@ -12,6 +12,8 @@
  * - (d) `scripts/build_shim.ts` is keyed by a hash of compiler, flags and sources: a second build
  *   runs no compiler, a changed source (or compiler, or `--force`) rebuilds — through its API on
  *   a temporary copy of `ffi/`, and through its CLI on a temporary copy of the script.
+ * - (e) `deno info` of `mod.ts`: the Deno import graph has no Node-only module (`select.ts`
+ *   loads `ffi_node.ts` only on Node, by a specifier Deno cannot prefetch).
  *
  * Deno only (skipped on Node): it spawns Deno processes. Cases that need native memory need a
  * built `build/libzxshim.so`, and (d) a C compiler `cc`.
@@ -395,6 +397,28 @@ describe("backend selection (subprocesses)", { skip: denoSkip() }, () => {
         { flags: [], env: { ZXVM_BACKEND: "bogus" }, args: ["default"] },
       ]);
       for (const out of outs) assertBackend(out, "emulated", /run with --allow-ffi/);
+    });
+  });
+
+  describe("(e) the Deno import graph of mod.ts", () => {
+    it("holds the Deno binding and no Node-only module (ffi_node.ts, node:v8, node:vm)", async () => {
+      const o = await new Deno.Command(Deno.execPath(), {
+        args: ["info", "--json", new URL("mod.ts", root).href],
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
+      const graph = JSON.parse(new TextDecoder().decode(o.stdout)) as {
+        modules: { specifier: string }[];
+      };
+      const mods = graph.modules.map((m) => m.specifier);
+      assert.ok(mods.some((m) => m.endsWith("/src/backend/ffi_deno.ts")), mods.join("\n"));
+      const nodeOnly = mods.filter((m) =>
+        m.endsWith("/ffi_node.ts") || m === "node:v8" || m === "node:vm" ||
+        m === "node:child_process"
+      );
+      assert.deepEqual(nodeOnly, [], "select.ts must load the Node binding only on Node");
     });
   });
 

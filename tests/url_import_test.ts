@@ -91,6 +91,8 @@ describe("import from URL", { skip: urlSkip() }, () => {
   let server: Deno.HttpServer | undefined;
   let base = "";
   let importFlag = "";
+  /** Every path a child asked the server for. */
+  const requested = new Set<string>();
 
   before(() => {
     tmp = Deno.makeTempDirSync({ prefix: "zxvm-url-" });
@@ -99,6 +101,7 @@ describe("import from URL", { skip: urlSkip() }, () => {
       { hostname: "127.0.0.1", port: 0, onListen(): void {} },
       (req): Response => {
         const p = decodeURIComponent(new URL(req.url).pathname);
+        requested.add(p);
         const ext = p.split(".").pop() ?? "";
         if (p.includes("..") || !(ext in CONTENT_TYPES)) return new Response("no", { status: 404 });
         try {
@@ -268,5 +271,12 @@ console.log(JSON.stringify({ before, backend: k.backend, reason: k.backendReason
     const err = new TextDecoder().decode(o.stderr);
     assert.equal(o.code, 0, err);
     assert.match(err, /Check .*mod\.ts/);
+  });
+
+  it("(e) no Deno process fetched the Node binding (select.ts keeps it out of the graph)", () => {
+    assert.ok(requested.has("/src/backend/select.ts"), [...requested].join(" "));
+    assert.ok(requested.has("/src/backend/ffi_deno.ts"));
+    assert.ok(requested.has("/src/backend/shim_build.ts"));
+    assert.ok(!requested.has("/src/backend/ffi_node.ts"), [...requested].join(" "));
   });
 });

@@ -94,6 +94,11 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message.split("\n")[0] : String(e);
 }
 
+/** A loader failure's explanation: a `ZxError`'s reason (without status and op), else its text. */
+function reasonOf(e: unknown): string {
+  return e instanceof ZxError ? e.reason : errText(e);
+}
+
 // ---------------------------------------------------------------------------------------------
 // koffi
 
@@ -399,14 +404,14 @@ export function loadNodeBackend(opts: NodeBackendOptions = {}): Backend {
       try {
         calls = koffiShimCalls(koffi, path, detacher.detach);
       } catch (e) {
-        prebuiltError = `${errText(e)}; `; // e.g. another architecture's prebuilt
+        prebuiltError = `${reasonOf(e)}; `; // e.g. another architecture's prebuilt
       }
     }
     if (calls === undefined) {
       try {
         path = compileShim();
       } catch (e) {
-        throw notSupported(prebuiltError + errText(e).replace(/^[A-Z_]+: zx_kernel_open: /, ""));
+        throw notSupported(prebuiltError + reasonOf(e));
       }
       calls = koffiShimCalls(koffi, path, detacher.detach);
     }
