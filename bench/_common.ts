@@ -8,12 +8,7 @@
  * @module
  */
 import { Kernel } from "../mod.ts";
-import {
-  denoShimCalls,
-  resolveShimPath,
-  type ShimSymbols,
-  shimSymbols,
-} from "../src/backend/ffi_deno.ts";
+import { type DenoShimCalls, openDenoShim, resolveShimPath } from "../src/backend/ffi_deno.ts";
 import { NativeBackend } from "../src/backend/native.ts";
 
 function readEnv(name: string): string | undefined {
@@ -85,14 +80,12 @@ globalThis.addEventListener("unload", () => {
   if (sinkValue === 0x7fffffff) console.log(sinkValue);
 });
 
-/** The shim loaded directly: a native backend over it, its calls, and the typed symbols. */
+/** The shim loaded directly: a native backend over it, and its calls. */
 export interface RawShim {
   /** A native backend over the library. */
   be: NativeBackend;
-  /** Its shim calls (as the backend uses them). */
-  calls: NativeBackend["calls"];
-  /** The library's symbols, typed as `Deno.dlopen` declares them. */
-  symbols: ShimSymbols;
+  /** Its shim calls: the library's symbols, typed as `Deno.dlopen` declares them, and views. */
+  calls: DenoShimCalls;
 }
 
 let rawCache: RawShim | undefined;
@@ -101,14 +94,14 @@ let rawCache: RawShim | undefined;
  * The shim loaded directly, below zxvm's kernel (for the raw-FFI floor and per-call costs);
  * loaded once, closed when the bench process unloads.
  *
- * @returns the backend, its calls and the symbols
+ * @returns the backend and its calls
  */
 export function rawShim(): RawShim {
   if (rawCache === undefined) {
-    const lib = Deno.dlopen(resolveShimPath()!, shimSymbols);
-    const be = new NativeBackend(denoShimCalls(lib));
+    const calls = openDenoShim(resolveShimPath()!);
+    const be = new NativeBackend(calls);
     globalThis.addEventListener("unload", () => be.close());
-    rawCache = { be, calls: be.calls, symbols: lib.symbols };
+    rawCache = { be, calls };
   }
   return rawCache;
 }

@@ -11,7 +11,7 @@
 import { Prot } from "../src/backend/types.ts";
 import { rawShim } from "./_common.ts";
 
-const { be, symbols: s } = rawShim();
+const { be, calls: s } = rawShim();
 const ps = be.pageSize;
 
 const mem = be.createMemory(256 * ps);
@@ -33,11 +33,15 @@ Deno.bench("js: empty function call (baseline)", () => {
 Deno.bench("ffi: zxs_version() -> i32 (no syscall)", { group: "ffi" }, () => {
   sink += s.zxs_version();
 });
-Deno.bench("ffi: zxs_fill(usize, i32, u64=0n) (no syscall, bigint args)", { group: "ffi" }, () => {
-  s.zxs_fill(addr, 0, 0n);
+Deno.bench("ffi: zxs_punch_hole(fd, 0n, 0n) (len 0: no syscall, bigint args)", {
+  group: "ffi",
+}, () => {
+  sink += s.zxs_punch_hole(fd, 0n, 0n);
 });
-Deno.bench("ffi: zxs_copy_out(buffer 64, usize, 64n) (memcpy)", { group: "ffi" }, () => {
-  s.zxs_copy_out(d64, addr, 64n);
+Deno.bench("ffi: zxs_pread(fd, buffer 64, 0n, 0n) (len 0: no syscall, a buffer)", {
+  group: "ffi",
+}, () => {
+  sink += Number(s.zxs_pread(fd, d64, 0n, 0n));
 });
 Deno.bench("ffi: zxs_page_size() -> i64 bigint (sysconf)", { group: "ffi" }, () => {
   sink += Number(s.zxs_page_size());

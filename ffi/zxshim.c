@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -298,19 +297,4 @@ ZXS_EXPORT int32_t zxs_madvise(uint64_t addr, uint64_t len, int32_t advice) {
     default: return -EINVAL;
   }
   return madvise((void *)(uintptr_t)addr, (size_t)len, a) == 0 ? 0 : -errno;
-}
-
-ZXS_EXPORT int32_t zxs_copy_out(uint8_t *buf, uint64_t addr, uint64_t len) {
-  if (len != 0) memcpy(buf, (const void *)(uintptr_t)addr, (size_t)len);
-  return 0;
-}
-
-ZXS_EXPORT int32_t zxs_copy_in(uint64_t addr, const uint8_t *buf, uint64_t len) {
-  if (len != 0) memcpy((void *)(uintptr_t)addr, buf, (size_t)len);
-  return 0;
-}
-
-ZXS_EXPORT int32_t zxs_fill(uint64_t addr, int32_t byte, uint64_t len) {
-  if (len != 0) memset((void *)(uintptr_t)addr, byte & 0xff, (size_t)len);
-  return 0;
 }

@@ -15,7 +15,7 @@ extern "C" {
 #endif
 
 /* Version of this interface; bumped on every incompatible change. */
-#define ZXS_VERSION 2
+#define ZXS_VERSION 3
 
 /* Advice values for zxs_madvise (mapped to MADV_* inside the shim). */
 #define ZXS_ADV_NORMAL 0
@@ -89,13 +89,6 @@ int32_t zxs_mprotect(uint64_t addr, uint64_t len, int32_t prot);
 int32_t zxs_munmap(uint64_t addr, uint64_t len);
 /* madvise(addr, len, advice) with advice one of ZXS_ADV_*. */
 int32_t zxs_madvise(uint64_t addr, uint64_t len, int32_t advice);
-
-/* memcpy(buf, (void *)addr, len). */
-int32_t zxs_copy_out(uint8_t *buf, uint64_t addr, uint64_t len);
-/* memcpy((void *)addr, buf, len). */
-int32_t zxs_copy_in(uint64_t addr, const uint8_t *buf, uint64_t len);
-/* memset((void *)addr, byte, len). */
-int32_t zxs_fill(uint64_t addr, int32_t byte, uint64_t len);
 
 #ifdef __cplusplus
 }

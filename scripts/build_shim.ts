@@ -1,15 +1,21 @@
 /**
- * Builds the C shim `ffi/zxshim.c` into `build/libzxshim.so`, only when the sources or the
- * compiler flags changed. The SHA-256 of (compiler, flags, sources) is kept next to the library
- * in `build/libzxshim.so.hash`; a matching hash and an existing library mean nothing to do.
+ * Builds the C shim `ffi/zxshim.c` into `build/libzxshim.so`, only when the sources, the
+ * compiler flags or the compiler changed, and keeps the embedded copy of the source
+ * (`src/backend/shim_source.ts`, what zxvm imported from a URL compiles) in step with `ffi/`.
+ * The build key (`shimBuildKey` of `src/backend/shim_build.ts`, the one shim builder) is kept
+ * next to the library in `build/libzxshim.so.hash`; a matching key and an existing library mean
+ * nothing to compile.
  *
  * Run it directly:
  *
  * ```sh
- * deno run --allow-read --allow-write --allow-run --allow-env scripts/build_shim.ts [--force]
+ * deno run --allow-read --allow-write --allow-run --allow-env scripts/build_shim.ts \
+ *   [--force] [--no-embed]
  * ```
  *
- * or reuse it from code:
+ * `--force` compiles even when the key matches; `--no-embed` leaves `shim_source.ts` alone (CI:
+ * `scripts/setup.sh` uses it, so the suite checks the embedded copy that was committed).
+ * Or reuse it from code:
  *
  * @example
  * ```ts
@@ -20,22 +26,23 @@
  *
  * @module
  */
+import {
+  compileShim,
+  SHIM_CFLAGS,
+  SHIM_SOURCE_FILES,
+  ShimBuildError,
+  shimBuildKey,
+  shimSourceHash,
+} from "../src/backend/shim_build.ts";
+import { denoShimHost } from "../src/backend/shim_build_deno.ts";
 
-/** The compiler flags the shim is always built with (part of the cache key). */
-export const SHIM_CFLAGS: readonly string[] = [
-  "-O2",
-  "-Wall",
-  "-Wextra",
-  "-Werror",
-  "-shared",
-  "-fPIC",
-];
-
-/** The shim's source files, relative to the repository root (all are hashed). */
-export const SHIM_SOURCES: readonly string[] = ["ffi/zxshim.c", "ffi/zxshim.h"];
+export { ShimBuildError };
 
 /** The library's path relative to the repository root. */
 export const SHIM_OUTPUT = "build/libzxshim.so";
+
+/** The embedded-source module's path relative to the repository root. */
+export const SHIM_SOURCE_MODULE = "src/backend/shim_source.ts";
 
 /** Options of {@link buildShim}. */
 export interface BuildShimOptions {
@@ -43,8 +50,13 @@ export interface BuildShimOptions {
   root?: string | URL;
   /** The C compiler; default: env `CC` when readable, else `cc`. */
   cc?: string;
-  /** Compile even when the hash matches. */
+  /** Compile even when the key matches. */
   force?: boolean;
+  /**
+   * Rewrite `src/backend/shim_source.ts` from `ffi/` when it differs. Default: when `root` is a
+   * zxvm checkout (it has a `deno.json`, whose `version` the module records).
+   */
+  embed?: boolean;
   /** Where progress messages go; default `console.log`. Pass `() => {}` for silence. */
   log?: (message: string) => void;
 }
@@ -55,140 +67,154 @@ export interface BuildShimResult {
   path: string;
   /** `true` when the library was compiled now, `false` when it was already up to date. */
   built: boolean;
-  /** The hex SHA-256 cache key of compiler, flags and sources. */
+  /** The hex SHA-256 build key of compiler, flags and sources. */
   hash: string;
-}
-
-/** Thrown by {@link buildShim} when the C compiler cannot be run or the compile fails. */
-export class BuildShimError extends Error {
-  /**
-   * Create the error.
-   *
-   * @param message what went wrong, and what to do about it
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "BuildShimError";
-  }
+  /** `true` when `src/backend/shim_source.ts` was rewritten now. */
+  embedded: boolean;
 }
 
 function toPath(p: string | URL): string {
   if (p instanceof URL || p.startsWith("file:")) {
     const url = p instanceof URL ? p : new URL(p);
-    if (url.protocol !== "file:") throw new BuildShimError(`not a file: URL: ${url.href}`);
+    if (url.protocol !== "file:") throw new ShimBuildError("io", `not a file: URL: ${url.href}`);
     return decodeURIComponent(url.pathname).replace(/\/+$/, "");
   }
   return p.replace(/\/+$/, "") || "/";
 }
 
-function envOrUndefined(name: string): string | undefined {
+function readTextOrNull(path: string): string | null {
   try {
-    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
-      return undefined;
-    }
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
-async function sha256Hex(parts: readonly Uint8Array[]): Promise<string> {
-  let total = 0;
-  for (const p of parts) total += p.length + 1;
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length + 1; // a 0 separator between parts
-  }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-async function readTextOrNull(path: string): Promise<string | null> {
-  try {
-    return await Deno.readTextFile(path);
+    return Deno.readTextFileSync(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
+/** Escape `text` for the body of a template literal (dprint leaves those as they are). */
+function templateBody(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(/`/g, "\\`").replace(/\$\{/g, "\\${");
 }
 
 /**
- * Compile `ffi/zxshim.c` into `build/libzxshim.so` unless the cached hash says it is current.
- * The library is written to a temporary file and renamed into place, so a process that has the
- * old library loaded is not disturbed and concurrent builds cannot leave a torn file.
+ * The text of `src/backend/shim_source.ts` for the given sources: formatted as `deno fmt`
+ * leaves it, so the generated module needs no formatter run.
+ *
+ * @param c the text of `ffi/zxshim.c`
+ * @param h the text of `ffi/zxshim.h`
+ * @param version the zxvm version (`deno.json`'s `version`)
+ * @returns the module's source text
+ */
+export function renderShimSource(c: string, h: string, version: string): string {
+  return `// Generated by scripts/build_shim.ts from ffi/zxshim.c and ffi/zxshim.h. Do not edit.
+/**
+ * The C shim's source, carried in the import graph so that zxvm imported from a URL can build
+ * the shim with the local C compiler (see \`shim_cache.ts\`). \`scripts/build_shim.ts\` rewrites
+ * this module whenever \`ffi/\` changes; \`tests/url_import_test.ts\` fails while it is stale.
+ *
+ * @module
+ */
+
+/** The zxvm version (part of the cache key). */
+export const ZXVM_VERSION: string = ${JSON.stringify(version)};
+
+/** SHA-256 (hex) of the two sources, as \`shimSourceHash(SHIM_C, SHIM_H)\` computes it. */
+export const SHIM_SOURCE_SHA256: string =
+  ${JSON.stringify(shimSourceHash(c, h))};
+
+/** The text of \`ffi/zxshim.h\`. */
+export const SHIM_H: string = \`${templateBody(h)}\`;
+
+/** The text of \`ffi/zxshim.c\`. */
+export const SHIM_C: string = \`${templateBody(c)}\`;
+`;
+}
+
+/**
+ * Rewrite `src/backend/shim_source.ts` under `root` from `ffi/` and `deno.json` when it
+ * differs (synchronous; needs read and write access to `root`).
+ *
+ * @param root the repository root (a path)
+ * @returns whether the module was rewritten
+ */
+export function writeShimSource(root: string): boolean {
+  const c = Deno.readTextFileSync(`${root}/${SHIM_SOURCE_FILES.c}`);
+  const h = Deno.readTextFileSync(`${root}/${SHIM_SOURCE_FILES.h}`);
+  const meta = JSON.parse(Deno.readTextFileSync(`${root}/deno.json`)) as { version?: unknown };
+  if (typeof meta.version !== "string") {
+    throw new ShimBuildError("io", `${root}/deno.json has no "version"`);
+  }
+  const text = renderShimSource(c, h, meta.version);
+  const out = `${root}/${SHIM_SOURCE_MODULE}`;
+  if (readTextOrNull(out) === text) return false;
+  // Written aside and renamed: a concurrent reader (a test serving the repository) never sees
+  // half a module.
+  const tmp = `${out}.tmp-${Deno.pid}`;
+  Deno.writeTextFileSync(tmp, text);
+  Deno.renameSync(tmp, out);
+  return true;
+}
+
+/**
+ * Compile `ffi/zxshim.c` into `build/libzxshim.so` unless the recorded key says it is current,
+ * after regenerating the embedded source module (see {@link BuildShimOptions.embed}). The
+ * compile goes through `compileShim` of `src/backend/shim_build.ts`: a temporary directory in
+ * `build/`, then a rename, so a process that has the old library loaded is not disturbed and
+ * concurrent builds cannot leave a torn file.
  *
  * Needs `--allow-read`, `--allow-write` and `--allow-run` (and `--allow-env` to honour `CC`).
  *
  * @param opts see {@link BuildShimOptions}
- * @returns the library path, whether it was compiled, and the cache key
- * @throws {BuildShimError} when the compiler is missing or the compile fails
+ * @returns the library path, whether it was compiled, the key, and whether the embedded
+ *   source was rewritten
+ * @throws {ShimBuildError} when the compiler is missing or the compile fails
  */
-export async function buildShim(opts: BuildShimOptions = {}): Promise<BuildShimResult> {
+export function buildShimSync(opts: BuildShimOptions = {}): BuildShimResult {
   const log = opts.log ?? ((m: string) => console.log(m));
   const root = toPath(opts.root ?? new URL("..", import.meta.url));
-  const cc = opts.cc ?? envOrUndefined("CC") ?? "cc";
+  const host = denoShimHost();
+  const cc = opts.cc ?? host.env("CC") ?? "cc";
   const out = `${root}/${SHIM_OUTPUT}`;
   const hashFile = `${out}.hash`;
-  const enc = new TextEncoder();
 
-  const parts: Uint8Array[] = [enc.encode("zxshim-build-v1"), enc.encode(cc)];
-  for (const f of SHIM_CFLAGS) parts.push(enc.encode(f));
-  for (const src of SHIM_SOURCES) {
-    parts.push(enc.encode(src));
-    parts.push(await Deno.readFile(`${root}/${src}`));
-  }
-  const hash = await sha256Hex(parts);
+  const embedded = (opts.embed ?? host.isFile(`${root}/deno.json`)) && writeShimSource(root);
+  if (embedded) log(`zxshim: rewrote ${SHIM_SOURCE_MODULE} from ffi/ (the embedded source)`);
 
-  if (!opts.force && (await readTextOrNull(hashFile))?.trim() === hash && await exists(out)) {
+  const c = Deno.readTextFileSync(`${root}/${SHIM_SOURCE_FILES.c}`);
+  const h = Deno.readTextFileSync(`${root}/${SHIM_SOURCE_FILES.h}`);
+  const hash = shimBuildKey(c, h, cc);
+  if (!opts.force && readTextOrNull(hashFile)?.trim() === hash && host.isFile(out)) {
     log(`zxshim: ${out} is up to date (sha256 ${hash.slice(0, 12)})`);
-    return { path: out, built: false, hash };
+    return { path: out, built: false, hash, embedded };
   }
-
-  await Deno.mkdir(`${root}/build`, { recursive: true });
-  const tmp = `${out}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  const args = [...SHIM_CFLAGS, "-o", tmp, `${root}/${SHIM_SOURCES[0]}`];
-  let result: Deno.CommandOutput;
-  try {
-    result = await new Deno.Command(cc, { args, stdout: "piped", stderr: "piped" }).output();
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new BuildShimError(
-        `zxshim: C compiler '${cc}' not found on PATH; install gcc or clang (or set CC) ` +
-          `to build ${SHIM_OUTPUT}`,
-      );
-    }
-    throw new BuildShimError(`zxshim: cannot run '${cc}': ${(e as Error).message}`);
-  }
-  if (!result.success) {
-    await Deno.remove(tmp).catch(() => {});
-    const msg = new TextDecoder().decode(result.stderr).trim();
-    throw new BuildShimError(
-      `zxshim: '${cc} ${args.join(" ")}' failed (exit ${result.code}):\n${msg}`,
-    );
-  }
-  await Deno.rename(tmp, out);
-  await Deno.writeTextFile(hashFile, `${hash}\n`);
+  compileShim(host, { c, h, out, cc });
+  Deno.writeTextFileSync(hashFile, `${hash}\n`);
   log(`zxshim: compiled ${out} with ${cc} ${SHIM_CFLAGS.join(" ")} (sha256 ${hash.slice(0, 12)})`);
-  return { path: out, built: true, hash };
+  return { path: out, built: true, hash, embedded };
+}
+
+/**
+ * {@link buildShimSync}, as a promise (the builder itself is synchronous).
+ *
+ * @param opts see {@link BuildShimOptions}
+ * @returns what {@link buildShimSync} returns
+ */
+export function buildShim(opts: BuildShimOptions = {}): Promise<BuildShimResult> {
+  try {
+    return Promise.resolve(buildShimSync(opts));
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 if (import.meta.main) {
   try {
-    await buildShim({ force: Deno.args.includes("--force") });
+    buildShimSync({
+      force: Deno.args.includes("--force"),
+      embed: Deno.args.includes("--no-embed") ? false : undefined,
+    });
   } catch (e) {
-    console.error(e instanceof BuildShimError ? e.message : e);
+    console.error(e instanceof ShimBuildError ? `zxshim: ${e.message}` : e);
     Deno.exit(1);
   }
 }

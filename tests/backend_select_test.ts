@@ -12,6 +12,8 @@
  * - (d) `scripts/build_shim.ts` is keyed by a hash of compiler, flags and sources: a second build
  *   runs no compiler, a changed source (or compiler, or `--force`) rebuilds — through its API on
  *   a temporary copy of `ffi/`, and through its CLI on a temporary copy of the script.
+ * - (e) `deno info` of `mod.ts`: the Deno import graph has no Node-only module (`select.ts`
+ *   loads `ffi_node.ts` only on Node, by a specifier Deno cannot prefetch).
  *
  * Deno only (skipped on Node): it spawns Deno processes. Cases that need native memory need a
  * built `build/libzxshim.so`, and (d) a C compiler `cc`.
@@ -22,6 +24,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ZxStatus } from "../mod.ts";
 import { buildShim, SHIM_OUTPUT } from "../scripts/build_shim.ts";
+import { SHIM_CFLAGS } from "../src/backend/shim_build.ts";
 import { leakGuard } from "./support/leaks.ts";
 
 const isDeno = typeof Deno !== "undefined" && typeof Deno.Command === "function";
@@ -196,6 +199,9 @@ function assertBackend(out: ChildOut, backend: "native" | "emulated", re?: RegEx
 }
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** The modules `scripts/build_shim.ts` needs besides itself (the shim builder and its Deno host). */
+const BUILDER_MODULES = ["src/backend/shim_build.ts", "src/backend/shim_build_deno.ts"];
 
 describe("backend selection (subprocesses)", { skip: denoSkip() }, () => {
   leakGuard();
@@ -394,6 +400,28 @@ describe("backend selection (subprocesses)", { skip: denoSkip() }, () => {
     });
   });
 
+  describe("(e) the Deno import graph of mod.ts", () => {
+    it("holds the Deno binding and no Node-only module (ffi_node.ts, node:v8, node:vm)", async () => {
+      const o = await new Deno.Command(Deno.execPath(), {
+        args: ["info", "--json", new URL("mod.ts", root).href],
+        env: { NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
+      const graph = JSON.parse(new TextDecoder().decode(o.stdout)) as {
+        modules: { specifier: string }[];
+      };
+      const mods = graph.modules.map((m) => m.specifier);
+      assert.ok(mods.some((m) => m.endsWith("/src/backend/ffi_deno.ts")), mods.join("\n"));
+      const nodeOnly = mods.filter((m) =>
+        m.endsWith("/ffi_node.ts") || m === "node:v8" || m === "node:vm" ||
+        m === "node:child_process"
+      );
+      assert.deepEqual(nodeOnly, [], "select.ts must load the Node binding only on Node");
+    });
+  });
+
   describe("(d) scripts/build_shim.ts is hash-keyed", { skip: ccSkip() }, () => {
     let work = "";
     let ccLog = "";
@@ -427,14 +455,19 @@ describe("backend selection (subprocesses)", { skip: denoSkip() }, () => {
       assert.equal(first.built, true);
       assert.equal(first.path, out);
       assert.equal(ccRuns().length, 1, "the first build compiled");
-      assert.match(ccRuns()[0], new RegExp(`-o ${escape(out)}\\.tmp-`), "to a temporary file");
+      assert.match(
+        ccRuns()[0],
+        new RegExp(`-o ${escape(work)}/build/\\.build-[^ /]+/libzxshim\\.so `),
+        "into a temporary directory next to the library",
+      );
+      assert.ok(ccRuns()[0].startsWith(`${SHIM_CFLAGS.join(" ")} -o `), "with SHIM_CFLAGS");
       assert.equal(Deno.readTextFileSync(`${out}.hash`).trim(), first.hash);
       const ino = Deno.statSync(out).ino;
 
       const t1 = performance.now();
       const second = await buildShim({ root: work, cc: wrapper, log });
       const secondMs = Math.round(performance.now() - t1);
-      assert.deepEqual(second, { path: out, built: false, hash: first.hash });
+      assert.deepEqual(second, { path: out, built: false, hash: first.hash, embedded: false });
       assert.equal(ccRuns().length, 1, "the second build ran no compiler");
       assert.equal(Deno.statSync(out).ino, ino, "and left the library alone");
       assert.deepEqual(
@@ -487,7 +520,10 @@ describe("backend selection (subprocesses)", { skip: denoSkip() }, () => {
       const cli = `${tmp}/cli-root`;
       Deno.mkdirSync(`${cli}/scripts`, { recursive: true });
       Deno.mkdirSync(`${cli}/ffi`);
-      Deno.copyFileSync(new URL("scripts/build_shim.ts", root), `${cli}/scripts/build_shim.ts`);
+      Deno.mkdirSync(`${cli}/src/backend`, { recursive: true });
+      for (const f of ["scripts/build_shim.ts", ...BUILDER_MODULES]) {
+        Deno.copyFileSync(new URL(f, root), `${cli}/${f}`);
+      }
       for (const f of ["zxshim.c", "zxshim.h"]) {
         Deno.copyFileSync(new URL(`ffi/${f}`, root), `${cli}/ffi/${f}`);
       }

@@ -13,7 +13,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { ZxError } from "../src/abi/error.ts";
 import { ZxStatus } from "../src/abi/status.ts";
 import { Prot } from "../src/backend/types.ts";
-import type { NativeBackend, NativeMemory } from "../src/backend/native.ts";
+import { BackendError } from "../src/backend/error.ts";
+import { NativeBackend, type NativeMemory } from "../src/backend/native.ts";
 import { loadDenoBackend, resolveShimPath } from "../src/backend/ffi_deno.ts";
 import { buildShim } from "../scripts/build_shim.ts";
 import { isDeno, nativeSkipReason } from "./support/kernels.ts";
@@ -88,7 +89,7 @@ describe("native backend", { skip }, () => {
       present = path !== null && Deno.statSync(path).isFile;
     } catch { /* missing */ }
     if (Deno.permissions.querySync({ name: "run", command: "cc" }).state === "granted") {
-      await buildShim({ log: () => {} });
+      await buildShim({ log: () => {}, embed: false }); // tests never rewrite sources
     } else if (!present) {
       throw new Error(`shim library missing at ${path}; run scripts/build_shim.ts first`);
     }
@@ -169,19 +170,70 @@ describe("native backend", { skip }, () => {
     }
   });
 
-  it("refuses ranges outside the reservation", () => {
+  it("refuses ranges outside the reservation (BackendError ErrInternal)", () => {
     const as = be.createAddressSpace(4 * ps);
     const mem = be.createMemory(ps);
     try {
       assert.throws(
         () => as.map(as.base + 3 * ps, mem, 0, 2 * ps, Prot.Read, false),
-        (e: unknown) => e instanceof ZxError && e.status === ZxStatus.ErrInternal,
+        (e: unknown) =>
+          e instanceof BackendError && e.status === ZxStatus.ErrInternal &&
+          /outside the reservation/.test(e.reason),
       );
-      assert.throws(() => as.unmap(as.base - ps, ps), ZxError);
-      assert.throws(() => as.protect(as.base + 4 * ps, ps, Prot.Read), ZxError);
+      assert.throws(() => as.unmap(as.base - ps, ps), BackendError);
+      assert.throws(() => as.protect(as.base + 4 * ps, ps, Prot.Read), BackendError);
     } finally {
       mem.close();
       as.close();
+    }
+  });
+
+  it("a failed syscall is a BackendError with the errno and what failed, no syscall name", () => {
+    // The real shim, with single calls answering -errno as Linux would.
+    let memfdFails = false;
+    const failing = new NativeBackend({
+      ...be.calls,
+      zxs_map_fixed: () => -12, // ENOMEM
+      zxs_mprotect: () => -13, // EACCES
+      zxs_memfd_create: () => memfdFails ? -24 : be.calls.zxs_memfd_create(), // EMFILE
+      zxs_punch_hole: () => -95, // EOPNOTSUPP
+      unload(): void {}, // the library belongs to `be`
+    });
+    try {
+      const as = failing.createAddressSpace(8 * ps);
+      const mem = failing.createMemory(ps);
+      const cases: Array<[() => void, ZxStatus, number, string]> = [
+        [() => as.map(as.base, mem, 0, ps, Prot.Read, false), ZxStatus.ErrNoMemory, 12, "mmap"],
+        [() => as.protect(as.base, ps, Prot.Read), ZxStatus.ErrInternal, 13, "mprotect"],
+        [
+          () => {
+            memfdFails = true;
+            failing.createMemory(ps);
+          },
+          ZxStatus.ErrNoResources,
+          24,
+          "memfd_create",
+        ],
+        [() => mem.decommit(0, ps), ZxStatus.ErrInternal, 95, "fallocate"],
+      ];
+      for (const [fn, status, errno, what] of cases) {
+        assert.throws(fn, (e: unknown) => {
+          assert.ok(e instanceof BackendError, `${what}: ${e}`);
+          assert.ok(!(e instanceof ZxError));
+          assert.equal(e.status, status, e.reason);
+          assert.equal(e.errno, errno, e.reason);
+          assert.match(e.reason, new RegExp(`^${what}.* failed: errno ${errno} \\(E[A-Z]+\\)$`));
+          assert.doesNotMatch(e.reason, /zx_/);
+          return true;
+        });
+      }
+      // The failed map put the reservation back: the range is inaccessible, not unmapped.
+      assert.equal(entryAt(as.base)?.perms, "---p");
+      mem.close();
+      as.close();
+      assert.equal(failing.liveObjects, 0);
+    } finally {
+      failing.close();
     }
   });
 

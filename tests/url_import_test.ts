@@ -4,7 +4,9 @@
  * documented permissions they build the shim into the per-user cache and get native memory;
  * without `--allow-run` they fall back to emulation and say which flag is missing; a second
  * run reuses the cached library without running a compiler; `deno check` of the URL passes.
- * Also checks that the generated `src/backend/shim_source.ts` matches `ffi/`.
+ * Also checks that the generated `src/backend/shim_source.ts` is exactly what
+ * `scripts/build_shim.ts` generates from `ffi/`, and that such an import never fetches the Node
+ * binding (`ffi_node.ts`).
  *
  * Deno only (skipped on Node); the URL tests need `--allow-all` and a C compiler `cc`.
  *
@@ -12,15 +14,9 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  SHIM_C,
-  SHIM_CFLAGS as EMBEDDED_CFLAGS,
-  SHIM_H,
-  SHIM_SOURCE_SHA256,
-  ZXVM_VERSION,
-} from "../src/backend/shim_source.ts";
-import { shimSourceHash } from "../src/backend/shim_cache.ts";
-import { SHIM_CFLAGS } from "../scripts/build_shim.ts";
+import { SHIM_C, SHIM_H, SHIM_SOURCE_SHA256, ZXVM_VERSION } from "../src/backend/shim_source.ts";
+import { shimSourceHash } from "../src/backend/shim_build.ts";
+import { renderShimSource, SHIM_SOURCE_MODULE } from "../scripts/build_shim.ts";
 import { leakGuard } from "./support/leaks.ts";
 
 const isDeno = typeof Deno !== "undefined" && typeof Deno.Command === "function";
@@ -30,17 +26,31 @@ describe("shim_source.ts (generated)", {
   skip: isDeno ? false : "reads ffi/ with Deno APIs",
 }, () => {
   leakGuard();
-  it("matches ffi/zxshim.{c,h}, build_shim.ts flags and deno.json version", () => {
-    const regen =
-      "regenerate: deno run --allow-read --allow-write --allow-run scripts/gen_shim_source.ts";
-    assert.equal(SHIM_C, Deno.readTextFileSync(new URL("ffi/zxshim.c", root)), regen);
-    assert.equal(SHIM_H, Deno.readTextFileSync(new URL("ffi/zxshim.h", root)), regen);
-    assert.equal(shimSourceHash(SHIM_C, SHIM_H), SHIM_SOURCE_SHA256, regen);
-    assert.deepEqual([...EMBEDDED_CFLAGS], [...SHIM_CFLAGS], regen);
+  const regen = "stale: rebuild with `deno run -A scripts/build_shim.ts` (it rewrites " +
+    `${SHIM_SOURCE_MODULE} from ffi/), and commit both`;
+
+  it("is exactly what build_shim.ts generates from ffi/zxshim.{c,h} and deno.json", () => {
+    const c = Deno.readTextFileSync(new URL("ffi/zxshim.c", root));
+    const h = Deno.readTextFileSync(new URL("ffi/zxshim.h", root));
     const meta = JSON.parse(Deno.readTextFileSync(new URL("deno.json", root))) as {
       version: string;
     };
+    const file = Deno.readTextFileSync(new URL(SHIM_SOURCE_MODULE, root));
+    assert.ok(file === renderShimSource(c, h, meta.version), regen);
+    // And the module's values are the files' texts (not merely a file that looks right).
+    assert.ok(SHIM_C === c, `SHIM_C differs from ffi/zxshim.c; ${regen}`);
+    assert.ok(SHIM_H === h, `SHIM_H differs from ffi/zxshim.h; ${regen}`);
+    assert.equal(shimSourceHash(SHIM_C, SHIM_H), SHIM_SOURCE_SHA256, regen);
     assert.equal(ZXVM_VERSION, meta.version, regen);
+  });
+
+  it("a changed source makes the generated module differ (the check above can fail)", () => {
+    const c = Deno.readTextFileSync(new URL("ffi/zxshim.c", root));
+    const h = Deno.readTextFileSync(new URL("ffi/zxshim.h", root));
+    const file = Deno.readTextFileSync(new URL(SHIM_SOURCE_MODULE, root));
+    assert.notEqual(renderShimSource(`${c}/* changed */\n`, h, ZXVM_VERSION), file);
+    assert.notEqual(renderShimSource(c, `${h} `, ZXVM_VERSION), file);
+    assert.notEqual(renderShimSource(c, h, `${ZXVM_VERSION}-next`), file);
   });
 });
 
@@ -81,6 +91,8 @@ describe("import from URL", { skip: urlSkip() }, () => {
   let server: Deno.HttpServer | undefined;
   let base = "";
   let importFlag = "";
+  /** Every path a child asked the server for. */
+  const requested = new Set<string>();
 
   before(() => {
     tmp = Deno.makeTempDirSync({ prefix: "zxvm-url-" });
@@ -89,6 +101,7 @@ describe("import from URL", { skip: urlSkip() }, () => {
       { hostname: "127.0.0.1", port: 0, onListen(): void {} },
       (req): Response => {
         const p = decodeURIComponent(new URL(req.url).pathname);
+        requested.add(p);
         const ext = p.split(".").pop() ?? "";
         if (p.includes("..") || !(ext in CONTENT_TYPES)) return new Response("no", { status: 404 });
         try {
@@ -258,5 +271,12 @@ console.log(JSON.stringify({ before, backend: k.backend, reason: k.backendReason
     const err = new TextDecoder().decode(o.stderr);
     assert.equal(o.code, 0, err);
     assert.match(err, /Check .*mod\.ts/);
+  });
+
+  it("(e) no Deno process fetched the Node binding (select.ts keeps it out of the graph)", () => {
+    assert.ok(requested.has("/src/backend/select.ts"), [...requested].join(" "));
+    assert.ok(requested.has("/src/backend/ffi_deno.ts"));
+    assert.ok(requested.has("/src/backend/shim_build.ts"));
+    assert.ok(!requested.has("/src/backend/ffi_node.ts"), [...requested].join(" "));
   });
 });

@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
+import { BackendError } from "./error.ts";
 import type { AddressSpace, Backend, Memory, Prot } from "./types.ts";
 
 const PAGE = 4096;
@@ -40,10 +40,9 @@ export function detachBuffer(ab: ArrayBuffer): void {
   else structuredClone(ab, { transfer: [ab] });
 }
 
-function lost(op: string): ZxError {
-  return new ZxError(
+function lost(): BackendError {
+  return new BackendError(
     ZxStatus.ErrBadState,
-    op,
     "this VMO's emulated storage was transferred away through a Mapping.bytes() view " +
       "(ArrayBuffer transfer, structuredClone or postMessage with a transfer list); its " +
       "contents moved with it",
@@ -137,8 +136,8 @@ function pageUp(x: number): number {
   return r === 0 ? x : x - r + PAGE;
 }
 
-function noMemory(what: string, cause: unknown): ZxError {
-  return new ZxError(ZxStatus.ErrNoMemory, "zx_vmo_create", `${what}: ${cause}`);
+function noMemory(what: string, cause: unknown): BackendError {
+  return new BackendError(ZxStatus.ErrNoMemory, `${what}: ${cause}`);
 }
 
 // Which memory owns a segment buffer, so a view can be revoked through the backend.
@@ -172,9 +171,9 @@ export class EmulatedMemory implements Memory {
   }
 
   /** Segment `i` if it exists; throws when it was transferred away. */
-  #existing(i: number, op: string): ArrayBuffer | undefined {
+  #existing(i: number): ArrayBuffer | undefined {
     const ab = this.#segs.get(i);
-    if (ab !== undefined && isDetached(ab)) throw lost(op);
+    if (ab !== undefined && isDetached(ab)) throw lost();
     return ab;
   }
 
@@ -184,8 +183,8 @@ export class EmulatedMemory implements Memory {
     return false;
   }
 
-  #seg(i: number, op = "zx_vmo_write"): ArrayBuffer {
-    let ab = this.#existing(i, op);
+  #seg(i: number): ArrayBuffer {
+    let ab = this.#existing(i);
     if (ab === undefined) {
       const len = this.#segLen(i);
       try {
@@ -203,7 +202,7 @@ export class EmulatedMemory implements Memory {
   resize(size: number): void {
     const old = this.#size;
     if (size === old) return;
-    if (this.#anyLost()) throw lost("zx_vmo_set_size");
+    if (this.#anyLost()) throw lost();
     if (size < old) {
       this.#committed.remove(size, old);
       this.#viewed.remove(size, old);
@@ -258,7 +257,7 @@ export class EmulatedMemory implements Memory {
       const i = Math.floor(off / SEGMENT_SIZE);
       const inSeg = off - i * SEGMENT_SIZE;
       const len = Math.min(n - done, SEGMENT_SIZE - inSeg);
-      const ab = this.#existing(i, "zx_vmo_read");
+      const ab = this.#existing(i);
       if (ab === undefined) dst.fill(0, done, done + len);
       else dst.set(new Uint8Array(ab, inSeg, len), done);
       done += len;
@@ -288,7 +287,7 @@ export class EmulatedMemory implements Memory {
       const i = Math.floor(off / SEGMENT_SIZE);
       const inSeg = off - i * SEGMENT_SIZE;
       const len = Math.min(e - off, SEGMENT_SIZE - inSeg);
-      const ab = this.#existing(i, "zx_vmo_op_range");
+      const ab = this.#existing(i);
       if (ab !== undefined) new Uint8Array(ab, inSeg, len).fill(0);
       off += len;
     }
@@ -343,20 +342,19 @@ export class EmulatedMemory implements Memory {
    * A view of `[offset, offset+len)`; the range must lie within one 1 GiB segment. The pages
    * count as committed from then on (writes through the view cannot be observed).
    *
-   * @throws {ZxError} `ErrNotSupported` when the range crosses a 1 GiB boundary
+   * @throws {BackendError} `ErrNotSupported` when the range crosses a 1 GiB boundary
    */
   view(offset: number, len: number): Uint8Array {
     const i = Math.floor(offset / SEGMENT_SIZE);
     const inSeg = offset - i * SEGMENT_SIZE;
     if (inSeg + len > SEGMENT_SIZE) {
-      throw new ZxError(
+      throw new BackendError(
         ZxStatus.ErrNotSupported,
-        "zx_vmar_map",
         "the emulated backend cannot give one contiguous view across a 1 GiB VMO boundary; " +
           "use Mapping.read/write or the native backend",
       );
     }
-    const v = new Uint8Array(this.#seg(i, "zx_vmar_map"), inSeg, len);
+    const v = new Uint8Array(this.#seg(i), inSeg, len);
     this.#committed.add(pageDown(offset), pageUp(offset + len));
     this.#viewed.add(pageDown(offset), pageUp(offset + len));
     return v;

@@ -1,8 +1,8 @@
 /**
  * The Deno binding of the native backend: `Deno.dlopen` of `build/libzxshim.so` (the C shim in
- * `ffi/zxshim.c`), wrapped as a {@link ShimCalls} table for `native.ts`.
+ * `ffi/zxshim.c`) with the symbols table of `shim_symbols.ts`, plus Deno's pointer views, as the
+ * {@link ShimCalls} table `native.ts` runs on.
  *
- * Every symbol is fast-call compatible (integers, `usize`/`u64` as `bigint`, and `buffer`).
  * Loading never prompts and never throws `NotCapable`: missing permissions, a missing library or
  * a failed `dlopen` are reported as `ZxError(ErrNotSupported, "zx_kernel_open", reason)`.
  *
@@ -21,45 +21,18 @@
 import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
 import type { Backend } from "./types.ts";
-import { NativeBackend, type ShimCalls } from "./native.ts";
+import { NativeBackend, type ShimCalls, type ShimHelpers } from "./native.ts";
+import { denoGranted } from "./shim_build_deno.ts";
 import { findOrBuildShim } from "./shim_cache.ts";
+import { type ShimSymbols, shimSymbols } from "./shim_symbols.ts";
 
 export type { Backend, ShimCalls };
 
-/** The shim's symbols, as `Deno.dlopen` declares them (names and order match `zxshim.h`). */
-export const shimSymbols = {
-  zxs_version: { parameters: [], result: "i32" },
-  zxs_page_size: { parameters: [], result: "i64" },
-  zxs_memfd_create: { parameters: [], result: "i32" },
-  zxs_close: { parameters: ["i32"], result: "i32" },
-  zxs_ftruncate: { parameters: ["i32", "u64"], result: "i32" },
-  zxs_fstat_blocks: { parameters: ["i32"], result: "i64" },
-  zxs_fstat_size: { parameters: ["i32"], result: "i64" },
-  zxs_pread: { parameters: ["i32", "buffer", "u64", "u64"], result: "i64" },
-  zxs_pwrite: { parameters: ["i32", "buffer", "u64", "u64"], result: "i64" },
-  zxs_punch_hole: { parameters: ["i32", "u64", "u64"], result: "i32" },
-  zxs_allocate: { parameters: ["i32", "u64", "u64"], result: "i32" },
-  zxs_seek_data: { parameters: ["i32", "u64"], result: "i64" },
-  zxs_seek_hole: { parameters: ["i32", "u64"], result: "i64" },
-  zxs_copy_range: { parameters: ["i32", "u64", "i32", "u64", "u64"], result: "i64" },
-  zxs_reserve: { parameters: ["u64"], result: "i64" },
-  zxs_reserve_fixed: { parameters: ["usize", "u64"], result: "i32" },
-  zxs_reserve_noreplace: { parameters: ["usize", "u64"], result: "i32" },
-  zxs_vma_count: { parameters: [], result: "i64" },
-  zxs_max_map_count: { parameters: [], result: "i64" },
-  zxs_anon_fixed: { parameters: ["usize", "u64"], result: "i32" },
-  zxs_map_window: { parameters: ["i32", "u64", "u64"], result: "i64" },
-  zxs_map_fixed: { parameters: ["usize", "u64", "i32", "i32", "u64"], result: "i32" },
-  zxs_mprotect: { parameters: ["usize", "u64", "i32"], result: "i32" },
-  zxs_munmap: { parameters: ["usize", "u64"], result: "i32" },
-  zxs_madvise: { parameters: ["usize", "u64", "i32"], result: "i32" },
-  zxs_copy_out: { parameters: ["buffer", "usize", "u64"], result: "i32" },
-  zxs_copy_in: { parameters: ["usize", "buffer", "u64"], result: "i32" },
-  zxs_fill: { parameters: ["usize", "i32", "u64"], result: "i32" },
-} as const satisfies Deno.ForeignLibraryInterface;
-
-/** The opened shim library's symbol functions. */
-export type ShimSymbols = Deno.DynamicLibrary<typeof shimSymbols>["symbols"];
+/**
+ * The Deno binding's table: the library's symbols with their exact Deno types, plus the view
+ * helpers (a {@link ShimCalls} with narrower result types).
+ */
+export type DenoShimCalls = ShimSymbols & ShimHelpers;
 
 /** Options of {@link loadDenoBackend}. */
 export interface LoadDenoBackendOptions {
@@ -82,19 +55,6 @@ function notSupported(reason: string, cause?: unknown): ZxError {
   return e;
 }
 
-type PermissionQuery =
-  | { name: "ffi" }
-  | { name: "env"; variable: string }
-  | { name: "read"; path: string };
-
-function granted(desc: PermissionQuery): boolean {
-  try {
-    return Deno.permissions.querySync(desc).state === "granted";
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Where {@link loadDenoBackend} looks for the shim first: `opts.shimPath`, else env
  * `ZXVM_SHIM_PATH` (when readable), else `build/libzxshim.so` next to this repository (file:
@@ -106,7 +66,7 @@ function granted(desc: PermissionQuery): boolean {
  */
 export function resolveShimPath(opts: LoadDenoBackendOptions = {}): string | null {
   if (opts.shimPath !== undefined && opts.shimPath !== "") return opts.shimPath;
-  if (granted({ name: "env", variable: "ZXVM_SHIM_PATH" })) {
+  if (denoGranted({ name: "env", variable: "ZXVM_SHIM_PATH" })) {
     const fromEnv = Deno.env.get("ZXVM_SHIM_PATH");
     if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   }
@@ -122,7 +82,7 @@ function nextToModule(): string | null {
 
 /** `false` only when the file is known to be missing (unreadable counts as maybe there). */
 function mayExist(path: string): boolean {
-  if (!granted({ name: "read", path })) return true;
+  if (!denoGranted({ name: "read", path })) return true;
   try {
     Deno.statSync(path);
     return true;
@@ -132,42 +92,17 @@ function mayExist(path: string): boolean {
 }
 
 /**
- * Wrap an opened shim library as the {@link ShimCalls} table `native.ts` consumes.
+ * Open the shim at `path` with `Deno.dlopen` as the {@link ShimCalls} table `native.ts` consumes:
+ * the library's symbols as they are, plus Deno's pointer views.
  *
- * @param lib the library opened with {@link shimSymbols}
- * @returns the table (its `unload` closes `lib`)
+ * @param path the library's path
+ * @returns the table (its `unload` closes the library)
+ * @throws {Error} whatever `Deno.dlopen` throws (a missing file, a missing symbol, permissions)
  */
-export function denoShimCalls(lib: Deno.DynamicLibrary<typeof shimSymbols>): ShimCalls {
-  const s = lib.symbols;
+export function openDenoShim(path: string): DenoShimCalls {
+  const lib = Deno.dlopen(path, shimSymbols);
   return {
-    zxs_version: s.zxs_version,
-    zxs_page_size: s.zxs_page_size,
-    zxs_memfd_create: s.zxs_memfd_create,
-    zxs_close: s.zxs_close,
-    zxs_ftruncate: s.zxs_ftruncate,
-    zxs_fstat_blocks: s.zxs_fstat_blocks,
-    zxs_fstat_size: s.zxs_fstat_size,
-    zxs_pread: s.zxs_pread,
-    zxs_pwrite: s.zxs_pwrite,
-    zxs_punch_hole: s.zxs_punch_hole,
-    zxs_allocate: s.zxs_allocate,
-    zxs_seek_data: s.zxs_seek_data,
-    zxs_seek_hole: s.zxs_seek_hole,
-    zxs_copy_range: s.zxs_copy_range,
-    zxs_reserve: s.zxs_reserve,
-    zxs_reserve_fixed: s.zxs_reserve_fixed,
-    zxs_reserve_noreplace: s.zxs_reserve_noreplace,
-    zxs_vma_count: s.zxs_vma_count,
-    zxs_max_map_count: s.zxs_max_map_count,
-    zxs_anon_fixed: s.zxs_anon_fixed,
-    zxs_map_window: s.zxs_map_window,
-    zxs_map_fixed: s.zxs_map_fixed,
-    zxs_mprotect: s.zxs_mprotect,
-    zxs_munmap: s.zxs_munmap,
-    zxs_madvise: s.zxs_madvise,
-    zxs_copy_out: s.zxs_copy_out,
-    zxs_copy_in: s.zxs_copy_in,
-    zxs_fill: s.zxs_fill,
+    ...lib.symbols,
     viewAt(addr: number, len: number): Uint8Array {
       const p = Deno.UnsafePointer.create(BigInt(addr));
       if (p === null) throw new TypeError("viewAt: null address");
@@ -201,7 +136,7 @@ export function loadDenoBackend(opts: LoadDenoBackendOptions = {}): Backend {
   if (typeof Deno === "undefined" || typeof Deno.dlopen !== "function") {
     throw notSupported("Deno.dlopen is not available in this runtime");
   }
-  if (!granted({ name: "ffi" })) {
+  if (!denoGranted({ name: "ffi" })) {
     throw notSupported(
       "FFI permission is not granted: run with --allow-ffi (unrestricted: zero-copy pointer " +
         "views need it; a path-scoped --allow-ffi=<lib> is not enough)",
@@ -217,7 +152,7 @@ export function loadDenoBackend(opts: LoadDenoBackendOptions = {}): Backend {
   }
   const hint = "build it with `deno run --allow-read --allow-write --allow-run --allow-env " +
     "scripts/build_shim.ts`, or point ZXVM_SHIM_PATH at it";
-  if (granted({ name: "read", path })) {
+  if (denoGranted({ name: "read", path })) {
     try {
       Deno.statSync(path);
     } catch (e) {
@@ -226,20 +161,20 @@ export function loadDenoBackend(opts: LoadDenoBackendOptions = {}): Backend {
       }
     }
   }
-  let lib: Deno.DynamicLibrary<typeof shimSymbols>;
+  let calls: DenoShimCalls;
   try {
-    lib = Deno.dlopen(path, shimSymbols);
+    calls = openDenoShim(path);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     throw notSupported(`dlopen(${path}) failed: ${msg} (${hint})`, e);
   }
   try {
-    return new NativeBackend(denoShimCalls(lib), {
+    return new NativeBackend(calls, {
       reason: `native: Deno FFI with unrestricted --allow-ffi, shim ${path}${origin}`,
       physmap: opts.physmap,
     });
   } catch (e) {
-    lib.close();
+    calls.unload();
     throw e;
   }
 }

@@ -8,8 +8,9 @@
  * 2. `build/libzxshim.so` of the package (the npm package ships one prebuilt for linux-x64;
  *    the package mirrors the repository layout, so in a checkout it is `scripts/build_shim.ts`'s);
  * 3. if that is missing or does not load (another architecture): compile on demand
- *    `ffi/zxshim.c` (shipped in the package) with `$CC` (default `cc`) into a cache directory
- *    (see {@link compileShim}), named by the sources' hash so a changed shim is rebuilt.
+ *    `ffi/zxshim.c` (shipped in the package) with `$CC` (default `cc`) into the per-user cache
+ *    (see {@link compileShim}): the one shim builder of `shim_build.ts` (the same flags, cache
+ *    directory and file naming as the Deno binding's cache), so a changed shim is rebuilt.
  *
  * Keeping zero-copy views safe: a view over native memory must be detached before the memory
  * goes away, or touching it is a SIGSEGV. Detaching needs `ArrayBuffer.prototype.transfer`,
@@ -26,11 +27,19 @@
  *
  * @module
  */
-import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
-import { homedir, tmpdir } from "node:os";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -39,8 +48,23 @@ import vm from "node:vm";
 import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
 import { getEnv } from "./env.ts";
-import { shimSymbols } from "./ffi_deno.ts";
-import { NativeBackend, type ShimCalls, type ShimResult } from "./native.ts";
+import { NativeBackend, type ShimCalls } from "./native.ts";
+import {
+  compileShim as buildShimInto,
+  type RunOutcome,
+  SHIM_SOURCE_FILES,
+  ShimBuildError,
+  type ShimBuildHost,
+  shimCacheDir,
+  shimLibraryName,
+} from "./shim_build.ts";
+import { ZXVM_VERSION } from "./shim_source.ts";
+import {
+  type ShimFunctions,
+  type ShimName,
+  type ShimNativeType,
+  shimSymbols,
+} from "./shim_symbols.ts";
 import type { AddressSpace, Backend, Memory, Prot } from "./types.ts";
 
 export type { AddressSpace, Backend, Memory, Prot };
@@ -68,6 +92,11 @@ function notSupported(reason: string): ZxError {
 
 function errText(e: unknown): string {
   return e instanceof Error ? e.message.split("\n")[0] : String(e);
+}
+
+/** A loader failure's explanation: a `ZxError`'s reason (without status and op), else its text. */
+function reasonOf(e: unknown): string {
+  return e instanceof ZxError ? e.reason : errText(e);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -154,6 +183,56 @@ function getDetacher(koffi: Koffi): Detacher {
 
 const platformKey = `${process.platform}-${process.arch}`;
 
+/** Node's architecture names, as `Deno.build.arch` spells them (the cache names use those). */
+const ARCH_NAMES: Record<string, string> = { x64: "x86_64", arm64: "aarch64" };
+
+/**
+ * The shim builder's host on Node: `node:fs` and `spawnSync`. `HOME` falls back to
+ * `os.homedir()` when the variable is unset.
+ */
+export function nodeShimHost(): ShimBuildHost {
+  return {
+    os: process.platform,
+    arch: ARCH_NAMES[process.arch] ?? process.arch,
+    env(name: string): string | undefined {
+      const v = getEnv(name) || (name === "HOME" ? homedir() : undefined);
+      return v === "" ? undefined : v;
+    },
+    isFile(path: string): boolean {
+      try {
+        return statSync(path).isFile();
+      } catch {
+        return false;
+      }
+    },
+    mkdirp(path: string): void {
+      mkdirSync(path, { recursive: true });
+    },
+    makeTempDir(parent: string, prefix: string): string {
+      return mkdtempSync(join(parent, prefix));
+    },
+    writeText(path: string, text: string): void {
+      writeFileSync(path, text);
+    },
+    rename(from: string, to: string): void {
+      renameSync(from, to);
+    },
+    removeAll(path: string): void {
+      rmSync(path, { recursive: true, force: true });
+    },
+    run(cmd: string, args: readonly string[]): RunOutcome {
+      const r = spawnSync(cmd, [...args], { stdio: ["ignore", "ignore", "pipe"] });
+      if (r.error !== undefined) {
+        if ((r.error as { code?: string }).code === "ENOENT") return { status: "not-found" };
+        return { status: "error", message: errText(r.error) };
+      }
+      if (r.status === 0) return { status: "ok" };
+      const code = r.status ?? 128;
+      return { status: "failed", code, stderr: r.stderr?.toString() ?? `signal ${r.signal}` };
+    },
+  };
+}
+
 /**
  * The package root: `src/backend/` -> `../../`. The npm package mirrors the repository layout
  * (`mod.js`, `src/`, `build/libzxshim.so`, `ffi/zxshim.c`), so this is right in both.
@@ -162,58 +241,44 @@ function packageRoot(): string {
   return fileURLToPath(new URL("../../", import.meta.url));
 }
 
-function cacheDir(): string {
-  const fromEnv = getEnv("ZXVM_CACHE_DIR");
-  if (fromEnv) return fromEnv;
-  const xdg = getEnv("XDG_CACHE_HOME");
-  if (xdg) return join(xdg, "zxvm");
-  const home = homedir();
-  return home ? join(home, ".cache", "zxvm") : join(tmpdir(), "zxvm-cache");
-}
-
 /**
- * Compiler flags for building the shim on demand: those of `scripts/build_shim.ts` minus
- * `-Wextra -Werror` (an unknown compiler's new warnings must not make the shim unusable).
- */
-const SHIM_CFLAGS: readonly string[] = ["-O2", "-Wall", "-shared", "-fPIC"];
-
-/**
- * Compiles the shim source `ffi/zxshim.c` under `root` into `outDir` and returns the library's
- * path. The file is named by the SHA-256 of the sources and the platform, so it is built once
- * and rebuilt when the shim changes; it is written to a temporary name and renamed, so
- * concurrent processes race harmlessly.
+ * Compiles the shim source `ffi/zxshim.c` under `root` into `outDir` (through `shim_build.ts`,
+ * the one shim builder) and returns the library's path. The file is named by the zxvm version,
+ * the build key (sources and flags) and the platform, so it is built once and rebuilt when the
+ * shim changes, and concurrent processes race harmlessly.
  *
  * @param root a directory holding `ffi/zxshim.c` and `ffi/zxshim.h` (default: this package)
  * @param outDir where to put the library (default: `$ZXVM_CACHE_DIR`, else
  *   `$XDG_CACHE_HOME/zxvm`, else `~/.cache/zxvm`); created when missing
  * @returns the absolute path of the compiled library
  * @throws {ZxError} `ErrNotSupported` (op `"zx_kernel_open"`) naming what is missing: the
- *   source, the compiler, or the compiler's first error line
+ *   source, the cache directory, the compiler, or the compiler's first error lines
  */
-export function compileShim(root: string = packageRoot(), outDir: string = cacheDir()): string {
-  const src = join(root, "ffi", "zxshim.c");
-  const header = join(root, "ffi", "zxshim.h");
+export function compileShim(root: string = packageRoot(), outDir?: string): string {
+  const host = nodeShimHost();
+  const src = join(root, SHIM_SOURCE_FILES.c);
+  const header = join(root, SHIM_SOURCE_FILES.h);
   if (!existsSync(src) || !existsSync(header)) {
     throw notSupported(`no usable shim library for ${platformKey} and no shim source at ${src}`);
   }
-  const hash = createHash("sha256");
-  hash.update(SHIM_CFLAGS.join(" ")).update(readFileSync(src)).update(readFileSync(header));
-  const out = join(outDir, `libzxshim-${hash.digest("hex").slice(0, 16)}-${platformKey}.so`);
-  if (existsSync(out)) return out;
+  let dir = outDir;
+  if (dir === undefined) {
+    const found = shimCacheDir(host);
+    if ("deniedEnv" in found) {
+      throw notSupported("no per-user cache directory: set ZXVM_CACHE_DIR, XDG_CACHE_HOME or HOME");
+    }
+    dir = found.dir;
+  }
+  const c = readFileSync(src, "utf8");
+  const h = readFileSync(header, "utf8");
+  const out = join(dir, shimLibraryName(host, ZXVM_VERSION, c, h));
+  if (host.isFile(out)) return out;
   const cc = getEnv("CC") || "cc";
-  const tmp = `${out}.${process.pid}.tmp`;
   try {
-    mkdirSync(outDir, { recursive: true });
-    execFileSync(cc, [...SHIM_CFLAGS, "-o", tmp, src], { stdio: "pipe" });
-    renameSync(tmp, out);
+    buildShimInto(host, { c, h, out, cc, label: src });
   } catch (e) {
-    rmSync(tmp, { force: true });
-    const stderr = (e as { stderr?: Uint8Array }).stderr;
-    const detail = stderr && stderr.length > 0 ? String(stderr).trim().split("\n")[0] : errText(e);
-    throw notSupported(
-      `no usable shim library for ${platformKey}, and compiling ${src} with \`${cc}\` ` +
-        `(set CC to choose another compiler) failed: ${detail}`,
-    );
+    if (!(e instanceof ShimBuildError)) throw e;
+    throw notSupported(`no usable shim library for ${platformKey}, and ${e.message}`);
   }
   return out;
 }
@@ -221,29 +286,45 @@ export function compileShim(root: string = packageRoot(), outDir: string = cache
 // ---------------------------------------------------------------------------------------------
 // The shim table
 
-/** Deno FFI type names (as `shimSymbols` in `ffi_deno.ts` uses them) -> koffi type names. */
-const KOFFI_TYPES: Record<string, string> = {
-  void: "void",
+/**
+ * The koffi type of each Deno FFI type the shim's table uses. Typed by the table itself: a new
+ * Deno type in `shim_symbols.ts` without a koffi counterpart here fails to type-check.
+ */
+const KOFFI_TYPES: { readonly [T in ShimNativeType]: string } = {
   i32: "int32_t",
-  u32: "uint32_t",
   i64: "int64_t",
   u64: "uint64_t",
-  usize: "uint64_t",
-  isize: "int64_t",
+  usize: "uint64_t", // addresses: the C prototypes take them as uint64_t
   buffer: "void *", // a Uint8Array is passed zero-copy (koffi passes its data pointer)
 };
 
-function koffiType(t: string, name: string): string {
-  const k = KOFFI_TYPES[t];
-  if (k === undefined) throw notSupported(`shim symbol ${name}: type ${t} has no koffi mapping`);
-  return k;
+/** One koffi function declaration, generated from a `shim_symbols.ts` entry. */
+export interface KoffiDeclaration {
+  /** The C symbol. */
+  name: ShimName;
+  /** The koffi result type. */
+  result: string;
+  /** The koffi parameter types, in order. */
+  params: string[];
 }
 
-type ShimFn = (...args: unknown[]) => ShimResult;
+/**
+ * The koffi declarations of every shim function, generated from `shim_symbols.ts` (the table
+ * `Deno.dlopen` uses), so both bindings declare the same functions with the same types.
+ *
+ * @returns one declaration per shim function, in the table's order
+ */
+export function koffiDeclarations(): KoffiDeclaration[] {
+  return (Object.keys(shimSymbols) as ShimName[]).map((name) => {
+    const def = shimSymbols[name];
+    const params: readonly ShimNativeType[] = def.parameters;
+    return { name, result: KOFFI_TYPES[def.result], params: params.map((t) => KOFFI_TYPES[t]) };
+  });
+}
 
 /**
- * Opens the shim at `path` with koffi and returns the {@link ShimCalls} table (the same
- * symbols, declared from the same `shimSymbols` table as the Deno binding).
+ * Opens the shim at `path` with koffi and returns the {@link ShimCalls} table: every function
+ * of {@link koffiDeclarations}, plus koffi's pointer views.
  */
 function koffiShimCalls(koffi: Koffi, path: string, detach: (ab: ArrayBuffer) => void): ShimCalls {
   let lib: KoffiLibrary;
@@ -253,13 +334,11 @@ function koffiShimCalls(koffi: Koffi, path: string, detach: (ab: ArrayBuffer) =>
     throw notSupported(`koffi could not load the shim ${path}: ${errText(e)}`);
   }
   try {
-    const fns: Record<string, ShimFn> = {};
-    for (const [name, def] of Object.entries(shimSymbols)) {
-      const params = (def.parameters as readonly string[]).map((t) => koffiType(t, name));
-      fns[name] = lib.func(name, koffiType(def.result, name), params) as ShimFn;
-    }
-    const calls = {
-      ...fns,
+    const fns: Partial<Record<ShimName, unknown>> = {};
+    for (const d of koffiDeclarations()) fns[d.name] = lib.func(d.name, d.result, d.params);
+    return {
+      // koffi functions take the same arguments; the table is complete by construction.
+      ...(fns as ShimFunctions),
       viewAt(addr: number, len: number): Uint8Array {
         return new Uint8Array(koffi.view(BigInt(addr), len));
       },
@@ -270,10 +349,9 @@ function koffiShimCalls(koffi: Koffi, path: string, detach: (ab: ArrayBuffer) =>
         lib.unload();
       },
     };
-    return calls as unknown as ShimCalls;
   } catch (e) {
     lib.unload();
-    throw e instanceof ZxError ? e : notSupported(`shim ${path}: ${errText(e)}`);
+    throw notSupported(`shim ${path}: ${errText(e)}`);
   }
 }
 
@@ -326,14 +404,14 @@ export function loadNodeBackend(opts: NodeBackendOptions = {}): Backend {
       try {
         calls = koffiShimCalls(koffi, path, detacher.detach);
       } catch (e) {
-        prebuiltError = `${errText(e)}; `; // e.g. another architecture's prebuilt
+        prebuiltError = `${reasonOf(e)}; `; // e.g. another architecture's prebuilt
       }
     }
     if (calls === undefined) {
       try {
         path = compileShim();
       } catch (e) {
-        throw notSupported(prebuiltError + errText(e).replace(/^[A-Z_]+: zx_kernel_open: /, ""));
+        throw notSupported(prebuiltError + reasonOf(e));
       }
       calls = koffiShimCalls(koffi, path, detacher.detach);
     }

@@ -12,88 +12,23 @@
  *   inside it), so nothing else can ever land there, and nothing outside it is ever touched.
  *
  * The module is runtime-neutral: it talks to the shim through a {@link ShimCalls} table, which
- * `ffi_deno.ts` (Deno.dlopen) or `ffi_node.ts` (koffi) provides.
+ * `ffi_deno.ts` (Deno.dlopen) or `ffi_node.ts` (koffi) provides. Failures are reported as
+ * {@link BackendError}s carrying Linux facts (what failed, the errno); the kernel names the
+ * syscall it was serving. Only opening the backend (an incompatible shim) throws `ZxError`
+ * (`ErrNotSupported`, op `"zx_kernel_open"`), as every loader does.
  *
  * @module
  */
 import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
+import { BackendError } from "./error.ts";
+import { SHIM_VERSION, ShimAdvice, type ShimFunctions, type ShimResult } from "./shim_symbols.ts";
 import type { AddressSpace, Backend, Memory, Prot } from "./types.ts";
 
-export type { AddressSpace, Backend, Memory, Prot };
+export type { AddressSpace, Backend, Memory, Prot, ShimResult };
 
-/** A shim result: `>= 0` on success, `-errno` on failure (64-bit results may be `bigint`). */
-export type ShimResult = number | bigint;
-
-/**
- * The shim's functions (one per C symbol of `ffi/zxshim.h`, same names and argument order) plus
- * the runtime's pointer-view helpers. 64-bit parameters are `bigint` (Deno's fast-call path needs
- * them); 32-bit ones (file descriptors, protection bits) are `number`. Results may be either and
- * are normalised by the backend.
- */
-export interface ShimCalls {
-  /** The shim's interface version (`ZXS_VERSION`, currently 2). */
-  zxs_version(): ShimResult;
-  /** The system page size. */
-  zxs_page_size(): ShimResult;
-  /** `memfd_create("zxvm", MFD_CLOEXEC)`: a new empty memory file descriptor. */
-  zxs_memfd_create(): ShimResult;
-  /** `close(fd)`. */
-  zxs_close(fd: number): ShimResult;
-  /** `ftruncate(fd, size)`. */
-  zxs_ftruncate(fd: number, size: bigint): ShimResult;
-  /** Bytes allocated to `fd` (`st_blocks * 512`). */
-  zxs_fstat_blocks(fd: number): ShimResult;
-  /** `st_size` of `fd`. */
-  zxs_fstat_size(fd: number): ShimResult;
-  /** `pread` of `len` bytes at `off` into `buf` (loops; stops at end of file); bytes read. */
-  zxs_pread(fd: number, buf: Uint8Array, len: bigint, off: bigint): ShimResult;
-  /** `pwrite` of `len` bytes of `buf` at `off` (loops until done); bytes written. */
-  zxs_pwrite(fd: number, buf: Uint8Array, len: bigint, off: bigint): ShimResult;
-  /** `fallocate(PUNCH_HOLE | KEEP_SIZE)`: release `[off, off+len)`. */
-  zxs_punch_hole(fd: number, off: bigint, len: bigint): ShimResult;
-  /** `fallocate(KEEP_SIZE)`: allocate `[off, off+len)`. */
-  zxs_allocate(fd: number, off: bigint, len: bigint): ShimResult;
-  /** `lseek(SEEK_DATA)`: first data offset `>= off`, or `-ENXIO`. */
-  zxs_seek_data(fd: number, off: bigint): ShimResult;
-  /** `lseek(SEEK_HOLE)`: first hole offset `>= off` (end of file counts as a hole). */
-  zxs_seek_hole(fd: number, off: bigint): ShimResult;
-  /** Hole-preserving copy of `len` bytes between two memory files; data bytes copied. */
-  zxs_copy_range(
-    srcFd: number,
-    srcOff: bigint,
-    dstFd: number,
-    dstOff: bigint,
-    len: bigint,
-  ): ShimResult;
-  /** Reserve `len` bytes of `PROT_NONE`, `MAP_NORESERVE` address space; the address. */
-  zxs_reserve(len: bigint): ShimResult;
-  /** Put the reservation back over `[addr, addr+len)` (`MAP_FIXED`). */
-  zxs_reserve_fixed(addr: bigint, len: bigint): ShimResult;
-  /** `zxs_reserve_fixed` with `MAP_FIXED_NOREPLACE` (`-EEXIST` when something is there). */
-  zxs_reserve_noreplace(addr: bigint, len: bigint): ShimResult;
-  /** Memory areas of this process (lines of `/proc/self/maps`). */
-  zxs_vma_count(): ShimResult;
-  /** `vm.max_map_count`. */
-  zxs_max_map_count(): ShimResult;
-  /** Private zero pages at `[addr, addr+len)` (`MAP_FIXED`, read/write); see `zxshim.h`. */
-  zxs_anon_fixed(addr: bigint, len: bigint): ShimResult;
-  /** A read/write `MAP_SHARED` window of `fd` at `off`; the address. */
-  zxs_map_window(fd: number, off: bigint, len: bigint): ShimResult;
-  /** `mmap(addr, len, prot, MAP_SHARED | MAP_FIXED, fd, off)`. */
-  zxs_map_fixed(addr: bigint, len: bigint, prot: number, fd: number, off: bigint): ShimResult;
-  /** `mprotect(addr, len, prot)`. */
-  zxs_mprotect(addr: bigint, len: bigint, prot: number): ShimResult;
-  /** `munmap(addr, len)`. */
-  zxs_munmap(addr: bigint, len: bigint): ShimResult;
-  /** `madvise(addr, len, advice)`; advice is one of {@link ShimAdvice}. */
-  zxs_madvise(addr: bigint, len: bigint, advice: number): ShimResult;
-  /** `memcpy(buf, addr, len)`. */
-  zxs_copy_out(buf: Uint8Array, addr: bigint, len: bigint): ShimResult;
-  /** `memcpy(addr, buf, len)`. */
-  zxs_copy_in(addr: bigint, buf: Uint8Array, len: bigint): ShimResult;
-  /** `memset(addr, byte, len)`. */
-  zxs_fill(addr: bigint, byte: number, len: bigint): ShimResult;
+/** What a binding adds to the shim's functions: zero-copy views and unloading. */
+export interface ShimHelpers {
   /**
    * A zero-copy, non-owning view of `len` bytes at address `addr` (its own `ArrayBuffer`, so
    * detaching it affects no other view).
@@ -105,15 +40,11 @@ export interface ShimCalls {
   unload(): void;
 }
 
-/** Advice values of {@link ShimCalls.zxs_madvise} (`ZXS_ADV_*` in `zxshim.h`). */
-export const ShimAdvice = {
-  /** `MADV_NORMAL`. */
-  Normal: 0,
-  /** `MADV_WILLNEED`: a prefetch hint. */
-  WillNeed: 1,
-  /** `MADV_DONTNEED`. */
-  DontNeed: 2,
-} as const;
+/**
+ * The table `native.ts` runs on: every function of the shim's symbols table
+ * (`shim_symbols.ts`, typed from it) plus the binding's {@link ShimHelpers}.
+ */
+export type ShimCalls = ShimFunctions & ShimHelpers;
 
 /**
  * Memory areas zxvm leaves unused below `vm.max_map_count` for the rest of the process (V8's
@@ -122,9 +53,6 @@ export const ShimAdvice = {
  * hard limit, where even unmapping and allocation fail.
  */
 export const VMA_HEADROOM = 2048;
-
-/** The shim interface version this module expects from {@link ShimCalls.zxs_version}. */
-export const SHIM_VERSION = 2;
 
 /** The largest memory object of the native backend: 2^40 bytes (1 TiB). */
 export const NATIVE_MAX_MEMORY_SIZE: number = 2 ** 40;
@@ -176,15 +104,22 @@ function statusForErrno(errno: number): ZxStatus {
   }
 }
 
-function fail(op: string, what: string, errno: number): never {
-  const name = ERRNO_NAMES[errno] ?? `errno ${errno}`;
-  throw new ZxError(statusForErrno(errno), op, `${what} failed: ${name} (${errno})`);
+/** Why the backend cannot be opened: not a syscall failure, so it names `zx_kernel_open`. */
+function cannotOpen(reason: string): ZxError {
+  return new ZxError(ZxStatus.ErrNotSupported, "zx_kernel_open", reason);
 }
 
-/** Normalise a shim result to a number, throwing the matching `ZxError` when it is `-errno`. */
-function check(r: ShimResult, op: string, what: string): number {
+/** Throw the {@link BackendError} for a failed syscall: what failed and its errno. */
+function fail(what: string, errno: number): never {
+  const name = ERRNO_NAMES[errno];
+  const reason = `${what} failed: errno ${errno}${name === undefined ? "" : ` (${name})`}`;
+  throw new BackendError(statusForErrno(errno), reason, errno);
+}
+
+/** Normalise a shim result to a number, throwing the matching `BackendError` when it is `-errno`. */
+function check(r: ShimResult, what: string): number {
   const n = typeof r === "number" ? r : Number(r);
-  if (n < 0) fail(op, what, -n);
+  if (n < 0) fail(what, -n);
   return n;
 }
 
@@ -251,7 +186,7 @@ export class NativeMemory implements Memory {
    * when the address space refuses another mapping (ENOMEM, e.g. `vm.max_map_count`): callers
    * then fall back to `pread`/`pwrite`, which are slower but need no mapping.
    */
-  #window(ci: number, op: string): Window | null {
+  #window(ci: number): Window | null {
     if (!this.#owner.physmap) return null;
     const base = ci * WINDOW_CHUNK;
     const want = Math.min(WINDOW_CHUNK, this.#size - base);
@@ -263,7 +198,7 @@ export class NativeMemory implements Memory {
     if (addr > 0) this.#owner.addedVmas(1);
     if (addr < 0) {
       if (-addr === ENOMEM) return null;
-      fail(op, "mmap(window)", -addr);
+      fail("mmap(window)", -addr);
     }
     let view: Uint8Array;
     try {
@@ -315,8 +250,7 @@ export class NativeMemory implements Memory {
 
   /** Resize to `size` bytes (ftruncate); windows are remapped lazily on the next access. */
   resize(size: number): void {
-    const op = "zx_vmo_set_size";
-    check(this.#calls.zxs_ftruncate(this.fd, BigInt(size)), op, "ftruncate");
+    check(this.#calls.zxs_ftruncate(this.fd, BigInt(size)), "ftruncate");
     const old = this.#size;
     this.#size = size;
     if (size < old) {
@@ -357,7 +291,6 @@ export class NativeMemory implements Memory {
   }
 
   #readSlow(offset: number, dst: Uint8Array): void {
-    const op = "zx_vmo_read";
     const c = this.#calls;
     const ps = this.#ps;
     const end = offset + dst.length;
@@ -366,10 +299,10 @@ export class NativeMemory implements Memory {
       const ci = Math.floor(pos / WINDOW_CHUNK);
       const base = ci * WINDOW_CHUNK;
       const cEnd = Math.min(end, base + WINDOW_CHUNK);
-      const w = this.#window(ci, op);
+      const w = this.#window(ci);
       if (w === null) {
         const part = dst.subarray(pos - offset, cEnd - offset);
-        const r = check(c.zxs_pread(this.fd, part, BigInt(part.length), BigInt(pos)), op, "pread");
+        const r = check(c.zxs_pread(this.fd, part, BigInt(part.length), BigInt(pos)), "pread");
         if (r < part.length) part.fill(0, r);
         pos = cEnd;
         continue;
@@ -386,14 +319,14 @@ export class NativeMemory implements Memory {
         }
         // Unknown: ask the file where its data is. Holes read as zero and stay holes.
         const d = Number(c.zxs_seek_data(this.fd, BigInt(pos)));
-        if (d < 0 && d !== -ENXIO) fail(op, "lseek(SEEK_DATA)", -d);
+        if (d < 0 && d !== -ENXIO) fail("lseek(SEEK_DATA)", -d);
         if (d < 0 || d > pos) {
           const zEnd = d < 0 ? cEnd : Math.min(cEnd, d);
           dst.fill(0, pos - offset, zEnd - offset);
           pos = zEnd;
           continue;
         }
-        const h = check(c.zxs_seek_hole(this.fd, BigInt(pos)), op, "lseek(SEEK_HOLE)");
+        const h = check(c.zxs_seek_hole(this.fd, BigInt(pos)), "lseek(SEEK_HOLE)");
         const dEnd = Math.min(cEnd, Math.max(h, pos + 1));
         this.#mark(pos, dEnd, 1);
         dst.set(w.view.subarray(pos - base, dEnd - base), pos - offset);
@@ -424,18 +357,17 @@ export class NativeMemory implements Memory {
   }
 
   #writeSlow(offset: number, src: Uint8Array): void {
-    const op = "zx_vmo_write";
     const end = offset + src.length;
     let pos = offset;
     while (pos < end) {
       const ci = Math.floor(pos / WINDOW_CHUNK);
       const base = ci * WINDOW_CHUNK;
       const cEnd = Math.min(end, base + WINDOW_CHUNK);
-      const w = this.#window(ci, op);
+      const w = this.#window(ci);
       const part = src.subarray(pos - offset, cEnd - offset);
       if (w === null) {
         const r = this.#calls.zxs_pwrite(this.fd, part, BigInt(part.length), BigInt(pos));
-        check(r, op, "pwrite");
+        check(r, "pwrite");
       } else {
         w.view.set(part, pos - base);
         this.#mark(pos, cEnd, 1);
@@ -447,9 +379,11 @@ export class NativeMemory implements Memory {
   /** Copy `len` bytes of `src` at `srcOffset` to `dstOffset`, keeping holes sparse. */
   copyFrom(src: Memory, srcOffset: number, dstOffset: number, len: number): void {
     if (len === 0) return;
-    const op = "zx_vmo_create_child";
     if (!(src instanceof NativeMemory) || src.#closed) {
-      throw new ZxError(ZxStatus.ErrInternal, op, "copyFrom: source is not a live native memory");
+      throw new BackendError(
+        ZxStatus.ErrInternal,
+        "copyFrom: the source is not a live native memory",
+      );
     }
     const r = this.#calls.zxs_copy_range(
       src.fd,
@@ -460,7 +394,7 @@ export class NativeMemory implements Memory {
     );
     // The destination range was punched first; whatever was copied is rediscovered on read.
     this.#mark(dstOffset, dstOffset + len, 0);
-    check(r, op, "copy_range");
+    check(r, "copy_range");
   }
 
   /** Make `[offset, offset+len)` read as zero, releasing the whole pages inside it. */
@@ -484,21 +418,20 @@ export class NativeMemory implements Memory {
 
   /** Zero `[start, end)`, which lies inside one page, unless that page is a hole already. */
   #zeroPartial(start: number, end: number): void {
-    const op = "zx_vmo_op_range";
     const ps = this.#ps;
     const page = Math.floor(start / ps) * ps;
     const ci = Math.floor(page / WINDOW_CHUNK);
     const base = ci * WINDOW_CHUNK;
-    const w = this.#window(ci, op);
+    const w = this.#window(ci);
     const p = (page - base) / ps;
     if (w === null || w.known[p] !== 1) {
       const d = Number(this.#calls.zxs_seek_data(this.fd, BigInt(page)));
-      if (d < 0 && d !== -ENXIO) fail(op, "lseek(SEEK_DATA)", -d);
+      if (d < 0 && d !== -ENXIO) fail("lseek(SEEK_DATA)", -d);
       if (d !== page) return; // a hole: it already reads as zero
       if (w === null) {
         const zeros = new Uint8Array(end - start);
         const r = this.#calls.zxs_pwrite(this.fd, zeros, BigInt(zeros.length), BigInt(start));
-        check(r, op, "pwrite");
+        check(r, "pwrite");
         return;
       }
       w.known[p] = 1;
@@ -510,7 +443,7 @@ export class NativeMemory implements Memory {
   decommit(offset: number, len: number): void {
     if (len === 0) return;
     const r = this.#calls.zxs_punch_hole(this.fd, BigInt(offset), BigInt(len));
-    check(r, "zx_vmo_op_range", "fallocate(PUNCH_HOLE)");
+    check(r, "fallocate(PUNCH_HOLE)");
     this.#mark(offset, offset + len, 0);
   }
 
@@ -519,13 +452,13 @@ export class NativeMemory implements Memory {
     const end = Math.min(offset + len, this.#size);
     if (end <= offset) return;
     const r = this.#calls.zxs_allocate(this.fd, BigInt(offset), BigInt(end - offset));
-    check(r, "zx_vmo_op_range", "fallocate");
+    check(r, "fallocate");
     this.#mark(offset, end, 1);
   }
 
   /** Bytes currently allocated to the memfd. */
   committedBytes(): number {
-    return check(this.#calls.zxs_fstat_blocks(this.fd), "zx_object_get_info", "fstat");
+    return check(this.#calls.zxs_fstat_blocks(this.fd), "fstat");
   }
 
   /** Native memory offers views only through mapped addresses: always `null`. */
@@ -578,11 +511,10 @@ export class NativeAddressSpace implements AddressSpace {
     return this.#closed;
   }
 
-  #inside(addr: number, len: number, op: string): void {
+  #inside(addr: number, len: number): void {
     if (this.#closed || addr < this.base || len < 0 || addr + len > this.base + this.size) {
-      throw new ZxError(
+      throw new BackendError(
         ZxStatus.ErrInternal,
-        op,
         `range [0x${addr.toString(16)}, +0x${len.toString(16)}) is outside the reservation` +
           (this.#closed ? " (closed)" : ""),
       );
@@ -598,22 +530,20 @@ export class NativeAddressSpace implements AddressSpace {
     prot: Prot,
     populate: boolean,
   ): void {
-    const op = "zx_vmar_map";
-    this.#inside(addr, len, op);
+    this.#inside(addr, len);
     if (len === 0) return;
     if (!(mem instanceof NativeMemory) || mem.closed) {
-      throw new ZxError(ZxStatus.ErrInternal, op, "map: not a live native memory");
+      throw new BackendError(ZxStatus.ErrInternal, "map: not a live native memory");
     }
     for (const [s, e] of this.#lost) {
       if (s < addr + len && addr < e) {
-        throw new ZxError(
+        throw new BackendError(
           ZxStatus.ErrNoMemory,
-          op,
           "part of this range left zxvm's reservation when the process hit vm.max_map_count",
         );
       }
     }
-    this.#owner.roomForMap(op);
+    this.#owner.roomForMap();
     const c = this.#calls;
     const fileLen = memOffset >= NATIVE_MAX_MEMORY_SIZE
       ? 0
@@ -624,15 +554,15 @@ export class NativeAddressSpace implements AddressSpace {
       );
       if (r < 0) {
         // A failed MAP_FIXED may have unmapped the range: make sure the reservation is back.
-        this.#backToReservation(addr, len, op);
-        fail(op, "mmap(MAP_FIXED)", -r);
+        this.#backToReservation(addr, len);
+        fail("mmap(MAP_FIXED)", -r);
       }
       this.#owner.addedVmas(2);
       if (populate && prot !== 0) c.zxs_madvise(BigInt(addr), BigInt(fileLen), ShimAdvice.WillNeed);
     }
     if (fileLen < len) {
       // Past the largest memory: keep (or put back) the inaccessible reservation.
-      this.#backToReservation(addr + fileLen, len - fileLen, op);
+      this.#backToReservation(addr + fileLen, len - fileLen);
     }
   }
 
@@ -643,12 +573,12 @@ export class NativeAddressSpace implements AddressSpace {
    * replacing anything (`MAP_FIXED_NOREPLACE`); should another thread have taken the hole in
    * between, it keeps it, and zxvm never maps there or unmaps it again.
    */
-  #backToReservation(addr: number, len: number, op: string): void {
+  #backToReservation(addr: number, len: number): void {
     const c = this.#calls;
     const r = Number(c.zxs_reserve_fixed(BigInt(addr), BigInt(len)));
     if (r >= 0) return;
-    if (r !== -ENOMEM) fail(op, "mmap(reserve)", -r);
-    check(c.zxs_munmap(BigInt(addr), BigInt(len)), op, "munmap");
+    if (r !== -ENOMEM) fail("mmap(reserve)", -r);
+    check(c.zxs_munmap(BigInt(addr), BigInt(len)), "munmap");
     if (Number(c.zxs_reserve_noreplace(BigInt(addr), BigInt(len))) < 0) {
       this.#lost.push([addr, addr + len]);
     }
@@ -656,23 +586,21 @@ export class NativeAddressSpace implements AddressSpace {
 
   /** `mprotect` the mapped range `[addr, addr+len)`. */
   protect(addr: number, len: number, prot: Prot): void {
-    const op = "zx_vmar_protect";
-    this.#inside(addr, len, op);
+    this.#inside(addr, len);
     if (len === 0) return;
-    check(this.#calls.zxs_mprotect(BigInt(addr), BigInt(len), prot), op, "mprotect");
+    check(this.#calls.zxs_mprotect(BigInt(addr), BigInt(len), prot), "mprotect");
   }
 
   /** Return `[addr, addr+len)` to the inaccessible reservation. */
   unmap(addr: number, len: number): void {
-    const op = "zx_vmar_unmap";
-    this.#inside(addr, len, op);
+    this.#inside(addr, len);
     if (len === 0) return;
-    this.#backToReservation(addr, len, op);
+    this.#backToReservation(addr, len);
   }
 
   /** A zero-copy view of the mapped range `[addr, addr+len)`. */
   view(addr: number, len: number, _mem: Memory, _memOffset: number): Uint8Array {
-    this.#inside(addr, len, "zx_vmar_map");
+    this.#inside(addr, len);
     if (len === 0) return new Uint8Array(0);
     return this.#calls.viewAt(addr, len);
   }
@@ -682,10 +610,9 @@ export class NativeAddressSpace implements AddressSpace {
    * process (a transferred view may still reach them); see {@link AddressSpace.retire}.
    */
   retire(addr: number, len: number): void {
-    const op = "zx_vmar_unmap";
-    this.#inside(addr, len, op);
+    this.#inside(addr, len);
     if (len === 0) return;
-    check(this.#calls.zxs_anon_fixed(BigInt(addr), BigInt(len)), op, "mmap(anonymous)");
+    check(this.#calls.zxs_anon_fixed(BigInt(addr), BigInt(len)), "mmap(anonymous)");
     const end = addr + len;
     let i = 0;
     while (i < this.#retired.length && this.#retired[i][1] < addr) i++;
@@ -762,21 +689,21 @@ export class NativeBackend implements Backend {
    *
    * @param calls the shim table
    * @param opts see {@link NativeBackendOptions}
+   * @throws {ZxError} `ErrNotSupported` (op `"zx_kernel_open"`: opening, not a syscall) when the
+   *   shim's interface version is not {@link SHIM_VERSION} or the page size is unusable
    */
   constructor(calls: ShimCalls, opts: NativeBackendOptions = {}) {
     this.calls = calls;
     const ver = Number(calls.zxs_version());
     if (ver !== SHIM_VERSION) {
-      throw new ZxError(
-        ZxStatus.ErrNotSupported,
-        "zx_kernel_open",
-        `shim interface version ${ver}, expected ${SHIM_VERSION}: rebuild the shim`,
-      );
+      throw cannotOpen(`shim interface version ${ver}, expected ${SHIM_VERSION}: rebuild the shim`);
     }
-    this.pageSize = check(calls.zxs_page_size(), "zx_kernel_open", "sysconf(_SC_PAGESIZE)");
-    this.pageShift = Math.log2(this.pageSize);
-    if (!Number.isInteger(this.pageShift) || WINDOW_CHUNK % this.pageSize !== 0) {
-      throw new ZxError(ZxStatus.ErrNotSupported, "zx_kernel_open", `page size ${this.pageSize}`);
+    const ps = Number(calls.zxs_page_size());
+    if (ps <= 0) throw cannotOpen(`sysconf(_SC_PAGESIZE) failed: errno ${-ps}`);
+    this.pageSize = ps;
+    this.pageShift = Math.log2(ps);
+    if (!Number.isInteger(this.pageShift) || WINDOW_CHUNK % ps !== 0) {
+      throw cannotOpen(`unsupported page size ${ps}`);
     }
     this.reason = opts.reason ?? "native: memfd + mmap through the zxshim library";
     this.physmap = opts.physmap ?? true;
@@ -795,9 +722,9 @@ export class NativeBackend implements Backend {
    * `vm.max_map_count`. The estimate only grows between counts of `/proc/self/maps`, which get
    * more frequent as the room left shrinks.
    *
-   * @throws {ZxError} `ErrNoMemory` when the map would eat into the headroom
+   * @throws {BackendError} `ErrNoMemory` when the map would eat into the headroom
    */
-  roomForMap(op: string): void {
+  roomForMap(): void {
     const max = this.#maxMaps;
     if (max === Infinity) return;
     // Recount once zxvm's own additions could have used half the room left at the last count
@@ -806,9 +733,8 @@ export class NativeBackend implements Backend {
     if (this.#vmas + 2 + VMA_HEADROOM <= max && this.#vmas - this.#vmasCounted < every) return;
     this.#recountVmas();
     if (this.#vmas + 2 + VMA_HEADROOM > max) {
-      throw new ZxError(
+      throw new BackendError(
         ZxStatus.ErrNoMemory,
-        op,
         `the process has ${this.#vmas} memory areas and vm.max_map_count is ${max}: zxvm ` +
           `keeps ${VMA_HEADROOM} free for the rest of the process (unmap some mappings, or ` +
           `raise vm.max_map_count)`,
@@ -828,13 +754,12 @@ export class NativeBackend implements Backend {
 
   /** Create a zero-filled memfd of `size` bytes. */
   createMemory(size: number): NativeMemory {
-    const op = "zx_vmo_create";
     const c = this.calls;
-    const fd = check(c.zxs_memfd_create(), op, "memfd_create");
+    const fd = check(c.zxs_memfd_create(), "memfd_create");
     const r = Number(c.zxs_ftruncate(fd, BigInt(size)));
     if (r < 0) {
       c.zxs_close(fd);
-      fail(op, "ftruncate", -r);
+      fail("ftruncate", -r);
     }
     const m = new NativeMemory(this, fd, size);
     this.#live.add(m);
@@ -843,7 +768,7 @@ export class NativeBackend implements Backend {
 
   /** Reserve `size` bytes of address space (the hint is ignored). */
   createAddressSpace(size: number, _hint?: number): NativeAddressSpace {
-    const base = check(this.calls.zxs_reserve(BigInt(size)), "zx_vmar_allocate", "mmap(reserve)");
+    const base = check(this.calls.zxs_reserve(BigInt(size)), "mmap(reserve)");
     const as = new NativeAddressSpace(this, base, size);
     this.#live.add(as);
     return as;

@@ -1,14 +1,18 @@
 /**
- * The memory a kernel runs on: one small interface, several implementations
- * (`emulated.ts`, `deno.ts`, `node.ts`). Backends hold no Zircon logic: the kernel layer has
- * already validated every argument (alignment, bounds, rights) before it calls in here, so a
- * backend may assume its preconditions and only report resource failures.
+ * The memory a kernel runs on: one small interface, several implementations (`emulated.ts`;
+ * `native.ts` over `ffi_deno.ts` or `ffi_node.ts`). Backends hold no Zircon logic: the kernel
+ * layer has already validated every argument (alignment, bounds, rights) before it calls in
+ * here, so a backend may assume its preconditions and only report resource failures.
  *
  * Conventions:
  * - All sizes, offsets and addresses are `number`s: integers in `[0, 2^53)`; memory sizes and
  *   offsets are multiples of {@link Backend.pageSize} unless stated otherwise.
- * - Failures that Zircon would report (out of memory, address space exhausted) throw
- *   `ZxError` (`ErrNoMemory`, `ErrNoResources`); anything else thrown is a bug.
+ * - Failures that Zircon would report (out of memory, address space exhausted) throw a
+ *   `BackendError` (`error.ts`): the Zircon status it maps to (`ErrNoMemory`, `ErrNoResources`,
+ *   ...) and Linux facts (what failed, the errno), never a Zircon syscall name. The kernel calls
+ *   every backend operation through `backendCall(op, fn)`, which turns it into the `ZxError` of
+ *   the syscall being served. Anything else thrown is a bug. Only opening a backend (loading the
+ *   shim: `ffi_deno.ts`, `ffi_node.ts`) throws `ZxError(ErrNotSupported, "zx_kernel_open")`.
  *
  * @module
  */

@@ -15,9 +15,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { Kernel, VmoOptions, ZxError, ZxStatus, ZxVmOption } from "../../mod.ts";
-import { compileShim, loadNodeBackend } from "../../src/backend/ffi_node.ts";
+import * as nodeBinding from "../../src/backend/ffi_node.ts";
+import { compileShim, koffiDeclarations, loadNodeBackend } from "../../src/backend/ffi_node.ts";
+import type { NodeBinding } from "../../src/backend/select.ts";
+import type { NativeBackend } from "../../src/backend/native.ts";
+import { SHIM_VERSION, shimSymbols } from "../../src/backend/shim_symbols.ts";
 import type { Backend } from "../../src/backend/types.ts";
 import { isDeno, nativeSkipReason } from "../support/kernels.ts";
+
+// select.ts loads this module by a non-literal specifier: the type system checks the shape here.
+const _nodeBindingShape: NodeBinding = nodeBinding;
 
 const skip = isDeno ? "Deno uses ffi_deno.ts" : nativeSkipReason() ?? false;
 const RW = ZxVmOption.VmPermRead | ZxVmOption.VmPermWrite;
@@ -34,6 +41,28 @@ function hasCc(): boolean {
 }
 
 describe("ffi_node (koffi)", { skip }, () => {
+  it("declares every function of shim_symbols.ts (and only those) from the table", () => {
+    const decls = koffiDeclarations();
+    assert.deepEqual(decls.map((d) => d.name), Object.keys(shimSymbols));
+    for (const d of decls) {
+      assert.equal(d.params.length, shimSymbols[d.name].parameters.length, d.name);
+    }
+    const b = loadNodeBackend() as NativeBackend;
+    try {
+      for (const name of Object.keys(shimSymbols)) {
+        assert.equal(
+          typeof (b.calls as unknown as Record<string, unknown>)[name],
+          "function",
+          name,
+        );
+      }
+      assert.equal(Number(b.calls.zxs_version()), SHIM_VERSION);
+      assert.equal(Number(b.calls.zxs_page_size()), b.pageSize);
+    } finally {
+      b.close();
+    }
+  });
+
   it("loads the shim and round-trips memory through a mapped view", () => {
     const b: Backend = loadNodeBackend();
     try {
@@ -163,7 +192,9 @@ describe("ffi_node (koffi)", { skip }, () => {
     const dir = mkdtempSync(join(tmpdir(), "zxvm-shim-"));
     try {
       const path = compileShim(undefined, dir);
-      assert.match(path, /libzxshim-[0-9a-f]{16}-linux-[a-z0-9]+\.so$/);
+      // The same name the Deno binding's cache uses: version, build key, os-arch as Deno spells it.
+      assert.match(path, /libzxshim-\d+\.\d+\.\d+[^-]*-[0-9a-f]{16}-linux-[a-z0-9_]+\.so$/);
+      assert.doesNotMatch(path, /-x64\.so$/);
       assert.equal(compileShim(undefined, dir), path, "cached by source hash");
       const b = loadNodeBackend({ shimPath: path });
       const mem = b.createMemory(4096);
