@@ -78,6 +78,8 @@ export class MappingOrigin {
 
 /** One contiguous mapped range with uniform protection (Zircon's `VmMapping`). */
 export class MappingRecord {
+  /** Index of this record in `vmo.records` while it is live (kept by add/remove). */
+  vmoSlot = -1;
   /** Construct; see the field docs. */
   constructor(
     /** First address. */
@@ -128,19 +130,26 @@ export class MappingRecord {
 export function addRecord(rec: MappingRecord): void {
   rec.parent.children.insert(rec);
   rec.parent.free.take(rec.start, rec.end);
-  rec.vmo.records.add(rec);
+  rec.vmoSlot = rec.vmo.records.length;
+  rec.vmo.records.push(rec);
   rec.origin.pieces.push(rec);
 }
 
 function removeBooks(rec: MappingRecord): void {
   rec.parent.children.remove(rec);
   rec.parent.free.give(rec.start, rec.end);
-  rec.vmo.records.delete(rec);
+  const recs = rec.vmo.records;
+  const last = recs.pop() as MappingRecord;
+  if (last !== rec) {
+    recs[rec.vmoSlot] = last;
+    last.vmoSlot = rec.vmoSlot;
+  }
+  rec.vmoSlot = -1;
   const pieces = rec.origin.pieces;
   const i = pieces.indexOf(rec);
   if (i >= 0) {
-    const last = pieces.pop() as MappingRecord;
-    if (i < pieces.length) pieces[i] = last;
+    const tail = pieces.pop() as MappingRecord;
+    if (i < pieces.length) pieces[i] = tail;
   }
 }
 
