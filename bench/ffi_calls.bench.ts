@@ -19,7 +19,7 @@ mem.write(0, new Uint8Array(256 * ps).fill(1)); // commit everything
 const fd = mem.fd;
 const as = be.createAddressSpace(1024 * ps);
 as.map(as.base, mem, 0, 16 * ps, Prot.Read | Prot.Write, false);
-const addr = BigInt(as.base);
+const addr = as.base;
 
 const b64 = new Uint8Array(64).fill(3);
 const b4k = new Uint8Array(4096).fill(4);
@@ -33,15 +33,15 @@ Deno.bench("js: empty function call (baseline)", () => {
 Deno.bench("ffi: zxs_version() -> i32 (no syscall)", { group: "ffi" }, () => {
   sink += s.zxs_version();
 });
-Deno.bench("ffi: zxs_punch_hole(fd, 0n, 0n) (len 0: no syscall, bigint args)", {
+Deno.bench("ffi: zxs_punch_hole(fd, 0, 0) (len 0: no syscall, number args)", {
   group: "ffi",
 }, () => {
-  sink += s.zxs_punch_hole(fd, 0n, 0n);
+  sink += s.zxs_punch_hole(fd, 0, 0);
 });
-Deno.bench("ffi: zxs_pread(fd, buffer 64, 0n, 0n) (len 0: no syscall, a buffer)", {
+Deno.bench("ffi: zxs_pread(fd, buffer 64, 0, 0) (len 0: no syscall, a buffer)", {
   group: "ffi",
 }, () => {
-  sink += Number(s.zxs_pread(fd, d64, 0n, 0n));
+  sink += Number(s.zxs_pread(fd, d64, 0, 0));
 });
 Deno.bench("ffi: zxs_page_size() -> i64 bigint (sysconf)", { group: "ffi" }, () => {
   sink += Number(s.zxs_page_size());
@@ -49,18 +49,18 @@ Deno.bench("ffi: zxs_page_size() -> i64 bigint (sysconf)", { group: "ffi" }, () 
 Deno.bench("ffi: zxs_fstat_blocks(fd) (fstat syscall)", { group: "ffi" }, () => {
   sink += Number(s.zxs_fstat_blocks(fd));
 });
-Deno.bench("ffi: zxs_mprotect(addr, 4096n, rw) (syscall)", { group: "ffi" }, () => {
-  s.zxs_mprotect(addr, 4096n, 3);
+Deno.bench("ffi: zxs_mprotect(addr, 4096, rw) (syscall)", { group: "ffi" }, () => {
+  s.zxs_mprotect(addr, 4096, 3);
 });
-Deno.bench("ffi: zxs_seek_data(fd, 0n) (lseek)", { group: "ffi" }, () => {
-  sink += Number(s.zxs_seek_data(fd, 0n));
+Deno.bench("ffi: zxs_seek_data(fd, 0) (lseek)", { group: "ffi" }, () => {
+  sink += Number(s.zxs_seek_data(fd, 0));
 });
 
 Deno.bench("C pread 64 B (zxs_pread)", { group: "rw64", baseline: true }, () => {
-  s.zxs_pread(fd, d64, 64n, 4096n);
+  s.zxs_pread(fd, d64, 64, 4096);
 });
 Deno.bench("C pwrite 64 B (zxs_pwrite)", { group: "rw64" }, () => {
-  s.zxs_pwrite(fd, b64, 64n, 4096n);
+  s.zxs_pwrite(fd, b64, 64, 4096);
 });
 Deno.bench("memory.read 64 B (physmap window)", { group: "rw64" }, () => {
   mem.read(4096, d64);
@@ -69,7 +69,7 @@ Deno.bench("memory.write 64 B (physmap window)", { group: "rw64" }, () => {
   mem.write(4096, b64);
 });
 Deno.bench("C pread 4 KiB (zxs_pread)", { group: "rw4k", baseline: true }, () => {
-  s.zxs_pread(fd, d4k, 4096n, 8192n);
+  s.zxs_pread(fd, d4k, 4096, 8192);
 });
 Deno.bench("memory.read 4 KiB (physmap window)", { group: "rw4k" }, () => {
   mem.read(8192, d4k);

@@ -63,10 +63,10 @@ for (const be of BACKENDS) {
       const mem = raw.be.createMemory(8 * MiB);
       mem.write(0, new Uint8Array(8 * MiB).fill(1));
       const as = raw.be.createAddressSpace(64 * MiB);
-      const at = BigInt(as.base + 32 * MiB);
-      const n = BigInt(len);
+      const at = as.base + 32 * MiB;
+      const n = len;
       Deno.bench(`native: raw shim map+unmap ${tag} (no zxvm)`, opts(`map ${tag}`), () => {
-        raw.calls.zxs_map_fixed(at, n, 3, mem.fd, 0n);
+        raw.calls.zxs_map_fixed(at, n, 3, mem.fd, 0);
         raw.calls.zxs_reserve_fixed(at, n);
       });
     }

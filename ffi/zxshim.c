@@ -36,11 +36,30 @@ static int range_ok(uint64_t off, uint64_t len) {
   return off <= ZXS_OFF_MAX && len <= ZXS_OFF_MAX - off;
 }
 
+#define ZXS_NUM_LIMIT 9007199254740992.0 /* 2^53 */
+
+/* Decode a zxs_num argument: 1 and *out set when it is an exact integer in [0, 2^53). */
+static int num(zxs_num d, uint64_t *out) {
+  if (!(d >= 0 && d < ZXS_NUM_LIMIT)) return 0; /* also NaN */
+  uint64_t v = (uint64_t)d;
+  if ((double)v != d) return 0; /* fractional */
+  *out = v;
+  return 1;
+}
+
+/* Decode two zxs_num arguments or return -EINVAL from the calling function. */
+#define NUM2(a, ua, b, ub)                  \
+  uint64_t ua, ub;                          \
+  if (!num(a, &ua) || !num(b, &ub)) return -EINVAL
+
+/* A 64-bit result as a zxs_num (values here are far below 2^53). */
+static zxs_num res(int64_t v) { return (zxs_num)v; }
+
 ZXS_EXPORT int32_t zxs_version(void) { return ZXS_VERSION; }
 
-ZXS_EXPORT int64_t zxs_page_size(void) {
+ZXS_EXPORT zxs_num zxs_page_size(void) {
   long ps = sysconf(_SC_PAGESIZE);
-  return ps > 0 ? (int64_t)ps : -(int64_t)errno;
+  return ps > 0 ? res(ps) : -errno;
 }
 
 ZXS_EXPORT int32_t zxs_memfd_create(void) {
@@ -50,24 +69,25 @@ ZXS_EXPORT int32_t zxs_memfd_create(void) {
 
 ZXS_EXPORT int32_t zxs_close(int32_t fd) { return close(fd) == 0 ? 0 : -errno; }
 
-ZXS_EXPORT int32_t zxs_ftruncate(int32_t fd, uint64_t size) {
-  if (size > ZXS_OFF_MAX) return -EINVAL;
+ZXS_EXPORT int32_t zxs_ftruncate(int32_t fd, zxs_num size_) {
+  uint64_t size;
+  if (!num(size_, &size)) return -EINVAL;
   return ftruncate(fd, (off_t)size) == 0 ? 0 : -errno;
 }
 
-ZXS_EXPORT int64_t zxs_fstat_blocks(int32_t fd) {
+ZXS_EXPORT zxs_num zxs_fstat_blocks(int32_t fd) {
   struct stat st;
   if (fstat(fd, &st) != 0) return -errno;
-  return (int64_t)st.st_blocks * 512;
+  return res((int64_t)st.st_blocks * 512);
 }
 
-ZXS_EXPORT int64_t zxs_fstat_size(int32_t fd) {
+ZXS_EXPORT zxs_num zxs_fstat_size(int32_t fd) {
   struct stat st;
   if (fstat(fd, &st) != 0) return -errno;
-  return (int64_t)st.st_size;
+  return res((int64_t)st.st_size);
 }
 
-ZXS_EXPORT int64_t zxs_pread(int32_t fd, uint8_t *buf, uint64_t len, uint64_t off) {
+static int64_t do_pread(int32_t fd, uint8_t *buf, uint64_t len, uint64_t off) {
   if (!range_ok(off, len)) return -EINVAL;
   uint64_t done = 0;
   while (done < len) {
@@ -82,7 +102,7 @@ ZXS_EXPORT int64_t zxs_pread(int32_t fd, uint8_t *buf, uint64_t len, uint64_t of
   return (int64_t)done;
 }
 
-ZXS_EXPORT int64_t zxs_pwrite(int32_t fd, const uint8_t *buf, uint64_t len, uint64_t off) {
+static int64_t do_pwrite(int32_t fd, const uint8_t *buf, uint64_t len, uint64_t off) {
   if (!range_ok(off, len)) return -EINVAL;
   uint64_t done = 0;
   while (done < len) {
@@ -97,30 +117,48 @@ ZXS_EXPORT int64_t zxs_pwrite(int32_t fd, const uint8_t *buf, uint64_t len, uint
   return (int64_t)done;
 }
 
-ZXS_EXPORT int32_t zxs_punch_hole(int32_t fd, uint64_t off, uint64_t len) {
+ZXS_EXPORT zxs_num zxs_pread(int32_t fd, uint8_t *buf, zxs_num len_, zxs_num off_) {
+  NUM2(len_, len, off_, off);
+  return res(do_pread(fd, buf, len, off));
+}
+
+ZXS_EXPORT zxs_num zxs_pwrite(int32_t fd, const uint8_t *buf, zxs_num len_, zxs_num off_) {
+  NUM2(len_, len, off_, off);
+  return res(do_pwrite(fd, buf, len, off));
+}
+
+static int32_t punch(int32_t fd, uint64_t off, uint64_t len) {
   if (len == 0) return 0;
   if (!range_ok(off, len)) return -EINVAL;
   int r = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
   return r == 0 ? 0 : -errno;
 }
 
-ZXS_EXPORT int32_t zxs_allocate(int32_t fd, uint64_t off, uint64_t len) {
+ZXS_EXPORT int32_t zxs_punch_hole(int32_t fd, zxs_num off_, zxs_num len_) {
+  NUM2(off_, off, len_, len);
+  return punch(fd, off, len);
+}
+
+ZXS_EXPORT int32_t zxs_allocate(int32_t fd, zxs_num off_, zxs_num len_) {
+  NUM2(off_, off, len_, len);
   if (len == 0) return 0;
   if (!range_ok(off, len)) return -EINVAL;
   int r = fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
   return r == 0 ? 0 : -errno;
 }
 
-ZXS_EXPORT int64_t zxs_seek_data(int32_t fd, uint64_t off) {
-  if (off > ZXS_OFF_MAX) return -EINVAL;
+ZXS_EXPORT zxs_num zxs_seek_data(int32_t fd, zxs_num off_) {
+  uint64_t off;
+  if (!num(off_, &off)) return -EINVAL;
   off_t r = lseek(fd, (off_t)off, SEEK_DATA);
-  return r >= 0 ? (int64_t)r : -errno;
+  return r >= 0 ? res(r) : -errno;
 }
 
-ZXS_EXPORT int64_t zxs_seek_hole(int32_t fd, uint64_t off) {
-  if (off > ZXS_OFF_MAX) return -EINVAL;
+ZXS_EXPORT zxs_num zxs_seek_hole(int32_t fd, zxs_num off_) {
+  uint64_t off;
+  if (!num(off_, &off)) return -EINVAL;
   off_t r = lseek(fd, (off_t)off, SEEK_HOLE);
-  return r >= 0 ? (int64_t)r : -errno;
+  return r >= 0 ? res(r) : -errno;
 }
 
 /* Copy one data extent with pread/pwrite (fallback when copy_file_range cannot be used). */
@@ -129,10 +167,10 @@ static int64_t copy_extent_rw(int src, off_t so, int dst, off_t dof, uint64_t le
   uint64_t done = 0;
   while (done < len) {
     size_t want = len - done < sizeof buf ? (size_t)(len - done) : sizeof buf;
-    int64_t n = zxs_pread(src, buf, want, (uint64_t)so + done);
+    int64_t n = do_pread(src, buf, want, (uint64_t)so + done);
     if (n < 0) return n;
     if (n == 0) break; /* the source shrank: the rest stays a hole */
-    int64_t w = zxs_pwrite(dst, buf, (uint64_t)n, (uint64_t)dof + done);
+    int64_t w = do_pwrite(dst, buf, (uint64_t)n, (uint64_t)dof + done);
     if (w < 0) return w;
     done += (uint64_t)n;
   }
@@ -159,8 +197,10 @@ static int64_t copy_extent(int src, off_t so, int dst, off_t dof, uint64_t len) 
   return 0;
 }
 
-ZXS_EXPORT int64_t zxs_copy_range(int32_t src_fd, uint64_t src_off, int32_t dst_fd,
-                                  uint64_t dst_off, uint64_t len) {
+ZXS_EXPORT zxs_num zxs_copy_range(int32_t src_fd, zxs_num src_off_, int32_t dst_fd,
+                                  zxs_num dst_off_, zxs_num len_) {
+  uint64_t src_off, dst_off, len;
+  if (!num(src_off_, &src_off) || !num(dst_off_, &dst_off) || !num(len_, &len)) return -EINVAL;
   if (len == 0) return 0;
   if (!range_ok(src_off, len) || !range_ok(dst_off, len)) return -EINVAL;
   struct stat ss, ds;
@@ -169,7 +209,7 @@ ZXS_EXPORT int64_t zxs_copy_range(int32_t src_fd, uint64_t src_off, int32_t dst_
       dst_off < src_off + len) {
     return -EINVAL; /* overlapping ranges of one file */
   }
-  int r = zxs_punch_hole(dst_fd, dst_off, len);
+  int r = punch(dst_fd, dst_off, len);
   if (r < 0) return r;
   uint64_t end = src_off + len;
   if ((uint64_t)ss.st_size < end) end = (uint64_t)ss.st_size;
@@ -191,23 +231,26 @@ ZXS_EXPORT int64_t zxs_copy_range(int32_t src_fd, uint64_t src_off, int32_t dst_
     copied += stop - (uint64_t)d;
     pos = stop;
   }
-  return (int64_t)copied;
+  return res((int64_t)copied);
 }
 
-ZXS_EXPORT int64_t zxs_reserve(uint64_t len) {
-  if (len == 0 || len > ZXS_OFF_MAX) return -EINVAL;
+ZXS_EXPORT zxs_num zxs_reserve(zxs_num len_) {
+  uint64_t len;
+  if (!num(len_, &len) || len == 0) return -EINVAL;
   void *p = mmap(NULL, (size_t)len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? -errno : (int64_t)(uintptr_t)p;
+  return p == MAP_FAILED ? -errno : res((int64_t)(uintptr_t)p);
 }
 
-ZXS_EXPORT int32_t zxs_reserve_fixed(uint64_t addr, uint64_t len) {
+ZXS_EXPORT int32_t zxs_reserve_fixed(zxs_num addr_, zxs_num len_) {
+  NUM2(addr_, addr, len_, len);
   if (addr == 0 || len == 0) return -EINVAL;
   void *p = mmap((void *)(uintptr_t)addr, (size_t)len, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
   return p == MAP_FAILED ? -errno : 0;
 }
 
-ZXS_EXPORT int32_t zxs_reserve_noreplace(uint64_t addr, uint64_t len) {
+ZXS_EXPORT int32_t zxs_reserve_noreplace(zxs_num addr_, zxs_num len_) {
+  NUM2(addr_, addr, len_, len);
   if (addr == 0 || len == 0) return -EINVAL;
   void *want = (void *)(uintptr_t)addr;
   void *p = mmap(want, (size_t)len, PROT_NONE,
@@ -241,9 +284,9 @@ static int64_t count_lines(const char *path) {
   return n;
 }
 
-ZXS_EXPORT int64_t zxs_vma_count(void) { return count_lines("/proc/self/maps"); }
+ZXS_EXPORT zxs_num zxs_vma_count(void) { return res(count_lines("/proc/self/maps")); }
 
-ZXS_EXPORT int64_t zxs_max_map_count(void) {
+static int64_t max_map_count(void) {
   int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -errno;
   char buf[32];
@@ -257,21 +300,27 @@ ZXS_EXPORT int64_t zxs_max_map_count(void) {
   return v > 0 ? v : -EIO;
 }
 
-ZXS_EXPORT int32_t zxs_anon_fixed(uint64_t addr, uint64_t len) {
+ZXS_EXPORT zxs_num zxs_max_map_count(void) { return res(max_map_count()); }
+
+ZXS_EXPORT int32_t zxs_anon_fixed(zxs_num addr_, zxs_num len_) {
+  NUM2(addr_, addr, len_, len);
   if (addr == 0 || len == 0) return -EINVAL;
   void *p = mmap((void *)(uintptr_t)addr, (size_t)len, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
   return p == MAP_FAILED ? -errno : 0;
 }
 
-ZXS_EXPORT int64_t zxs_map_window(int32_t fd, uint64_t off, uint64_t len) {
+ZXS_EXPORT zxs_num zxs_map_window(int32_t fd, zxs_num off_, zxs_num len_) {
+  NUM2(off_, off, len_, len);
   if (len == 0 || !range_ok(off, len)) return -EINVAL;
   void *p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
-  return p == MAP_FAILED ? -errno : (int64_t)(uintptr_t)p;
+  return p == MAP_FAILED ? -errno : res((int64_t)(uintptr_t)p);
 }
 
-ZXS_EXPORT int32_t zxs_map_fixed(uint64_t addr, uint64_t len, int32_t prot, int32_t fd,
-                                 uint64_t off) {
+ZXS_EXPORT int32_t zxs_map_fixed(zxs_num addr_, zxs_num len_, int32_t prot, int32_t fd,
+                                 zxs_num off_) {
+  uint64_t addr, len, off;
+  if (!num(addr_, &addr) || !num(len_, &len) || !num(off_, &off)) return -EINVAL;
   if (addr == 0 || len == 0 || (prot & ~ZXS_PROT_MASK) != 0 || !range_ok(off, len)) {
     return -EINVAL;
   }
@@ -279,16 +328,19 @@ ZXS_EXPORT int32_t zxs_map_fixed(uint64_t addr, uint64_t len, int32_t prot, int3
   return p == MAP_FAILED ? -errno : 0;
 }
 
-ZXS_EXPORT int32_t zxs_mprotect(uint64_t addr, uint64_t len, int32_t prot) {
+ZXS_EXPORT int32_t zxs_mprotect(zxs_num addr_, zxs_num len_, int32_t prot) {
+  NUM2(addr_, addr, len_, len);
   if ((prot & ~ZXS_PROT_MASK) != 0) return -EINVAL;
   return mprotect((void *)(uintptr_t)addr, (size_t)len, prot) == 0 ? 0 : -errno;
 }
 
-ZXS_EXPORT int32_t zxs_munmap(uint64_t addr, uint64_t len) {
+ZXS_EXPORT int32_t zxs_munmap(zxs_num addr_, zxs_num len_) {
+  NUM2(addr_, addr, len_, len);
   return munmap((void *)(uintptr_t)addr, (size_t)len) == 0 ? 0 : -errno;
 }
 
-ZXS_EXPORT int32_t zxs_madvise(uint64_t addr, uint64_t len, int32_t advice) {
+ZXS_EXPORT int32_t zxs_madvise(zxs_num addr_, zxs_num len_, int32_t advice) {
+  NUM2(addr_, addr, len_, len);
   int a;
   switch (advice) {
     case ZXS_ADV_NORMAL: a = MADV_NORMAL; break;

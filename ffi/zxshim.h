@@ -1,9 +1,15 @@
 /*
  * zxshim: thin, stateless wrappers over the Linux syscalls zxvm's native backend needs.
  *
- * No Zircon logic lives here. Every function takes only integers and pointers (fast-call
+ * No Zircon logic lives here. Every function takes only numbers and pointers (fast-call
  * friendly for Deno FFI and koffi) and returns a non-negative value on success or -errno on
- * failure. Addresses are passed and returned as 64-bit integers.
+ * failure.
+ *
+ * Sizes, offsets and addresses (64-bit quantities) cross as zxs_num: a double holding an exact
+ * integer in [0, 2^53). JavaScript passes its numbers as they are (a 64-bit integer parameter
+ * would need a BigInt allocated per call, which costs more than the call) and every value zxvm
+ * uses fits (VMOs up to 2^40 bytes, 47-bit addresses). A zxs_num argument that is negative,
+ * fractional, NaN or >= 2^53 is -EINVAL. 64-bit results are zxs_num too.
  */
 #ifndef ZXSHIM_H
 #define ZXSHIM_H
@@ -15,7 +21,10 @@ extern "C" {
 #endif
 
 /* Version of this interface; bumped on every incompatible change. */
-#define ZXS_VERSION 3
+#define ZXS_VERSION 4
+
+/* A 64-bit quantity: an exact integer in [0, 2^53) (results: or -errno) carried as a double. */
+typedef double zxs_num;
 
 /* Advice values for zxs_madvise (mapped to MADV_* inside the shim). */
 #define ZXS_ADV_NORMAL 0
@@ -25,70 +34,70 @@ extern "C" {
 /* The interface version (ZXS_VERSION). */
 int32_t zxs_version(void);
 /* The system page size (sysconf(_SC_PAGESIZE)). */
-int64_t zxs_page_size(void);
+zxs_num zxs_page_size(void);
 
 /* memfd_create("zxvm", MFD_CLOEXEC): a new, empty memory file; returns its fd. */
 int32_t zxs_memfd_create(void);
 /* close(fd). */
 int32_t zxs_close(int32_t fd);
 /* ftruncate(fd, size). */
-int32_t zxs_ftruncate(int32_t fd, uint64_t size);
+int32_t zxs_ftruncate(int32_t fd, zxs_num size);
 /* Bytes allocated to fd (st_blocks * 512). */
-int64_t zxs_fstat_blocks(int32_t fd);
+zxs_num zxs_fstat_blocks(int32_t fd);
 /* st_size of fd. */
-int64_t zxs_fstat_size(int32_t fd);
+zxs_num zxs_fstat_size(int32_t fd);
 
 /* pread until len bytes are read or EOF; returns the number of bytes read. */
-int64_t zxs_pread(int32_t fd, uint8_t *buf, uint64_t len, uint64_t off);
+zxs_num zxs_pread(int32_t fd, uint8_t *buf, zxs_num len, zxs_num off);
 /* pwrite all len bytes; returns len. */
-int64_t zxs_pwrite(int32_t fd, const uint8_t *buf, uint64_t len, uint64_t off);
+zxs_num zxs_pwrite(int32_t fd, const uint8_t *buf, zxs_num len, zxs_num off);
 
 /* fallocate(PUNCH_HOLE | KEEP_SIZE): release [off, off+len); it reads back as zero. */
-int32_t zxs_punch_hole(int32_t fd, uint64_t off, uint64_t len);
+int32_t zxs_punch_hole(int32_t fd, zxs_num off, zxs_num len);
 /* fallocate(KEEP_SIZE): allocate [off, off+len) without changing contents or size. */
-int32_t zxs_allocate(int32_t fd, uint64_t off, uint64_t len);
+int32_t zxs_allocate(int32_t fd, zxs_num off, zxs_num len);
 /* lseek(fd, off, SEEK_DATA): the first data offset >= off, or -ENXIO when there is none. */
-int64_t zxs_seek_data(int32_t fd, uint64_t off);
+zxs_num zxs_seek_data(int32_t fd, zxs_num off);
 /* lseek(fd, off, SEEK_HOLE): the first hole offset >= off (the file size counts as a hole). */
-int64_t zxs_seek_hole(int32_t fd, uint64_t off);
+zxs_num zxs_seek_hole(int32_t fd, zxs_num off);
 /*
  * Copy len bytes from src_fd at src_off to dst_fd at dst_off, preserving holes: the destination
  * range is punched first, then only the data extents of the source are copied (source bytes at or
  * past its size read as zero, so they stay holes). The two ranges must not overlap when src_fd and
  * dst_fd are the same file (-EINVAL). Returns the number of data bytes copied.
  */
-int64_t zxs_copy_range(int32_t src_fd, uint64_t src_off, int32_t dst_fd, uint64_t dst_off,
-                       uint64_t len);
+zxs_num zxs_copy_range(int32_t src_fd, zxs_num src_off, int32_t dst_fd, zxs_num dst_off,
+                       zxs_num len);
 
 /* mmap(NULL, len, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE): returns the address. */
-int64_t zxs_reserve(uint64_t len);
+zxs_num zxs_reserve(zxs_num len);
 /* Same as zxs_reserve but MAP_FIXED at addr: returns [addr, addr+len) to the reservation. */
-int32_t zxs_reserve_fixed(uint64_t addr, uint64_t len);
+int32_t zxs_reserve_fixed(zxs_num addr, zxs_num len);
 /*
  * Same as zxs_reserve_fixed but MAP_FIXED_NOREPLACE: fails with -EEXIST instead of replacing
  * anything already mapped in [addr, addr+len).
  */
-int32_t zxs_reserve_noreplace(uint64_t addr, uint64_t len);
+int32_t zxs_reserve_noreplace(zxs_num addr, zxs_num len);
 /* The number of memory areas of this process (lines of /proc/self/maps). */
-int64_t zxs_vma_count(void);
+zxs_num zxs_vma_count(void);
 /* vm.max_map_count (/proc/sys/vm/max_map_count). */
-int64_t zxs_max_map_count(void);
+zxs_num zxs_max_map_count(void);
 /*
  * mmap(addr, len, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE|MAP_FIXED):
  * replaces whatever is at [addr, addr+len) with private zero pages in one step (no moment
  * where the range faults).
  */
-int32_t zxs_anon_fixed(uint64_t addr, uint64_t len);
+int32_t zxs_anon_fixed(zxs_num addr, zxs_num len);
 /* mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, off): a window; returns the address. */
-int64_t zxs_map_window(int32_t fd, uint64_t off, uint64_t len);
+zxs_num zxs_map_window(int32_t fd, zxs_num off, zxs_num len);
 /* mmap(addr, len, prot, MAP_SHARED|MAP_FIXED, fd, off). prot uses PROT_* bits (1 r, 2 w, 4 x). */
-int32_t zxs_map_fixed(uint64_t addr, uint64_t len, int32_t prot, int32_t fd, uint64_t off);
+int32_t zxs_map_fixed(zxs_num addr, zxs_num len, int32_t prot, int32_t fd, zxs_num off);
 /* mprotect(addr, len, prot). */
-int32_t zxs_mprotect(uint64_t addr, uint64_t len, int32_t prot);
+int32_t zxs_mprotect(zxs_num addr, zxs_num len, int32_t prot);
 /* munmap(addr, len). */
-int32_t zxs_munmap(uint64_t addr, uint64_t len);
+int32_t zxs_munmap(zxs_num addr, zxs_num len);
 /* madvise(addr, len, advice) with advice one of ZXS_ADV_*. */
-int32_t zxs_madvise(uint64_t addr, uint64_t len, int32_t advice);
+int32_t zxs_madvise(zxs_num addr, zxs_num len, int32_t advice);
 
 #ifdef __cplusplus
 }

@@ -61,7 +61,7 @@ function prototypes(header: string): Prototype[] {
   for (const m of code.matchAll(/^\s*([a-z0-9_]+)\s+(zxs_\w+)\s*\(([^)]*)\)\s*;/gm)) {
     const list = m[3].trim();
     const params = list === "void" ? [] : list.split(",").map((p) =>
-      // "const uint8_t *buf" -> "const uint8_t *"; "uint64_t len" -> "uint64_t"
+      // "const uint8_t *buf" -> "const uint8_t *"; "zxs_num len" -> "zxs_num"
       p.trim().replace(/\s*\b\w+$/, "").replace(/\s*\*\s*$/, " *").trim()
     );
     out.push({ name: m[2], result: m[1], params });
@@ -72,8 +72,7 @@ function prototypes(header: string): Prototype[] {
 /** The Deno FFI types a C type may be declared as. */
 const DENO_TYPES_OF_C: Record<string, readonly string[]> = {
   int32_t: ["i32"],
-  int64_t: ["i64"],
-  uint64_t: ["u64", "usize"],
+  zxs_num: ["f64"],
   "uint8_t *": ["buffer"],
   "const uint8_t *": ["buffer"],
 };
@@ -81,8 +80,7 @@ const DENO_TYPES_OF_C: Record<string, readonly string[]> = {
 /** The koffi type a C type must be declared as. */
 const KOFFI_TYPE_OF_C: Record<string, string> = {
   int32_t: "int32_t",
-  int64_t: "int64_t",
-  uint64_t: "uint64_t",
+  zxs_num: "double",
   "uint8_t *": "void *",
   "const uint8_t *": "void *",
 };

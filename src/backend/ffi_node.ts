@@ -292,9 +292,7 @@ export function compileShim(root: string = packageRoot(), outDir?: string): stri
  */
 const KOFFI_TYPES: { readonly [T in ShimNativeType]: string } = {
   i32: "int32_t",
-  i64: "int64_t",
-  u64: "uint64_t",
-  usize: "uint64_t", // addresses: the C prototypes take them as uint64_t
+  f64: "double", // zxs_num: sizes, offsets and addresses as exact doubles
   buffer: "void *", // a Uint8Array is passed zero-copy (koffi passes its data pointer)
 };
 

@@ -116,11 +116,10 @@ function fail(what: string, errno: number): never {
   throw new BackendError(statusForErrno(errno), reason, errno);
 }
 
-/** Normalise a shim result to a number, throwing the matching `BackendError` when it is `-errno`. */
+/** A shim result, or the matching `BackendError` thrown when it is `-errno`. */
 function check(r: ShimResult, what: string): number {
-  const n = typeof r === "number" ? r : Number(r);
-  if (n < 0) fail(what, -n);
-  return n;
+  if (r < 0) fail(what, -r);
+  return r;
 }
 
 /** A lazily created physmap window over one chunk of a memory. */
@@ -194,7 +193,7 @@ export class NativeMemory implements Memory {
     if (old !== undefined && old.len >= want) return old;
     const len = Math.min(WINDOW_CHUNK, Math.max(MIN_WINDOW, this.#ps, nextPow2(want)));
     const c = this.#calls;
-    const addr = Number(c.zxs_map_window(this.fd, BigInt(base), BigInt(len)));
+    const addr = Number(c.zxs_map_window(this.fd, base, len));
     if (addr > 0) this.#owner.addedVmas(1);
     if (addr < 0) {
       if (-addr === ENOMEM) return null;
@@ -204,7 +203,7 @@ export class NativeMemory implements Memory {
     try {
       view = c.viewAt(addr, len);
     } catch (e) {
-      c.zxs_munmap(BigInt(addr), BigInt(len));
+      c.zxs_munmap(addr, len);
       throw e;
     }
     const known = new Uint8Array(len / this.#ps);
@@ -226,7 +225,7 @@ export class NativeMemory implements Memory {
 
   #dropWindow(w: Window): void {
     this.#calls.detach(w.view);
-    this.#calls.zxs_munmap(BigInt(w.addr), BigInt(w.len));
+    this.#calls.zxs_munmap(w.addr, w.len);
   }
 
   /** Mark the pages of `[start, end)` (absolute offsets) as known-committed or not. */
@@ -250,7 +249,7 @@ export class NativeMemory implements Memory {
 
   /** Resize to `size` bytes (ftruncate); windows are remapped lazily on the next access. */
   resize(size: number): void {
-    check(this.#calls.zxs_ftruncate(this.fd, BigInt(size)), "ftruncate");
+    check(this.#calls.zxs_ftruncate(this.fd, size), "ftruncate");
     const old = this.#size;
     this.#size = size;
     if (size < old) {
@@ -302,7 +301,7 @@ export class NativeMemory implements Memory {
       const w = this.#window(ci);
       if (w === null) {
         const part = dst.subarray(pos - offset, cEnd - offset);
-        const r = check(c.zxs_pread(this.fd, part, BigInt(part.length), BigInt(pos)), "pread");
+        const r = check(c.zxs_pread(this.fd, part, part.length, pos), "pread");
         if (r < part.length) part.fill(0, r);
         pos = cEnd;
         continue;
@@ -318,7 +317,7 @@ export class NativeMemory implements Memory {
           continue;
         }
         // Unknown: ask the file where its data is. Holes read as zero and stay holes.
-        const d = Number(c.zxs_seek_data(this.fd, BigInt(pos)));
+        const d = Number(c.zxs_seek_data(this.fd, pos));
         if (d < 0 && d !== -ENXIO) fail("lseek(SEEK_DATA)", -d);
         if (d < 0 || d > pos) {
           const zEnd = d < 0 ? cEnd : Math.min(cEnd, d);
@@ -326,7 +325,7 @@ export class NativeMemory implements Memory {
           pos = zEnd;
           continue;
         }
-        const h = check(c.zxs_seek_hole(this.fd, BigInt(pos)), "lseek(SEEK_HOLE)");
+        const h = check(c.zxs_seek_hole(this.fd, pos), "lseek(SEEK_HOLE)");
         const dEnd = Math.min(cEnd, Math.max(h, pos + 1));
         this.#mark(pos, dEnd, 1);
         dst.set(w.view.subarray(pos - base, dEnd - base), pos - offset);
@@ -366,7 +365,7 @@ export class NativeMemory implements Memory {
       const w = this.#window(ci);
       const part = src.subarray(pos - offset, cEnd - offset);
       if (w === null) {
-        const r = this.#calls.zxs_pwrite(this.fd, part, BigInt(part.length), BigInt(pos));
+        const r = this.#calls.zxs_pwrite(this.fd, part, part.length, pos);
         check(r, "pwrite");
       } else {
         w.view.set(part, pos - base);
@@ -387,10 +386,10 @@ export class NativeMemory implements Memory {
     }
     const r = this.#calls.zxs_copy_range(
       src.fd,
-      BigInt(srcOffset),
+      srcOffset,
       this.fd,
-      BigInt(dstOffset),
-      BigInt(len),
+      dstOffset,
+      len,
     );
     // The destination range was punched first; whatever was copied is rediscovered on read.
     this.#mark(dstOffset, dstOffset + len, 0);
@@ -425,12 +424,12 @@ export class NativeMemory implements Memory {
     const w = this.#window(ci);
     const p = (page - base) / ps;
     if (w === null || w.known[p] !== 1) {
-      const d = Number(this.#calls.zxs_seek_data(this.fd, BigInt(page)));
+      const d = Number(this.#calls.zxs_seek_data(this.fd, page));
       if (d < 0 && d !== -ENXIO) fail("lseek(SEEK_DATA)", -d);
       if (d !== page) return; // a hole: it already reads as zero
       if (w === null) {
         const zeros = new Uint8Array(end - start);
-        const r = this.#calls.zxs_pwrite(this.fd, zeros, BigInt(zeros.length), BigInt(start));
+        const r = this.#calls.zxs_pwrite(this.fd, zeros, zeros.length, start);
         check(r, "pwrite");
         return;
       }
@@ -442,7 +441,7 @@ export class NativeMemory implements Memory {
   /** Release the pages of `[offset, offset+len)`; they read back as zero. */
   decommit(offset: number, len: number): void {
     if (len === 0) return;
-    const r = this.#calls.zxs_punch_hole(this.fd, BigInt(offset), BigInt(len));
+    const r = this.#calls.zxs_punch_hole(this.fd, offset, len);
     check(r, "fallocate(PUNCH_HOLE)");
     this.#mark(offset, offset + len, 0);
   }
@@ -451,7 +450,7 @@ export class NativeMemory implements Memory {
   commit(offset: number, len: number): void {
     const end = Math.min(offset + len, this.#size);
     if (end <= offset) return;
-    const r = this.#calls.zxs_allocate(this.fd, BigInt(offset), BigInt(end - offset));
+    const r = this.#calls.zxs_allocate(this.fd, offset, end - offset);
     check(r, "fallocate");
     this.#mark(offset, end, 1);
   }
@@ -550,7 +549,7 @@ export class NativeAddressSpace implements AddressSpace {
       : Math.min(len, NATIVE_MAX_MEMORY_SIZE - memOffset);
     if (fileLen > 0) {
       const r = Number(
-        c.zxs_map_fixed(BigInt(addr), BigInt(fileLen), prot, mem.fd, BigInt(memOffset)),
+        c.zxs_map_fixed(addr, fileLen, prot, mem.fd, memOffset),
       );
       if (r < 0) {
         // A failed MAP_FIXED may have unmapped the range: make sure the reservation is back.
@@ -558,7 +557,7 @@ export class NativeAddressSpace implements AddressSpace {
         fail("mmap(MAP_FIXED)", -r);
       }
       this.#owner.addedVmas(2);
-      if (populate && prot !== 0) c.zxs_madvise(BigInt(addr), BigInt(fileLen), ShimAdvice.WillNeed);
+      if (populate && prot !== 0) c.zxs_madvise(addr, fileLen, ShimAdvice.WillNeed);
     }
     if (fileLen < len) {
       // Past the largest memory: keep (or put back) the inaccessible reservation.
@@ -575,11 +574,11 @@ export class NativeAddressSpace implements AddressSpace {
    */
   #backToReservation(addr: number, len: number): void {
     const c = this.#calls;
-    const r = Number(c.zxs_reserve_fixed(BigInt(addr), BigInt(len)));
+    const r = Number(c.zxs_reserve_fixed(addr, len));
     if (r >= 0) return;
     if (r !== -ENOMEM) fail("mmap(reserve)", -r);
-    check(c.zxs_munmap(BigInt(addr), BigInt(len)), "munmap");
-    if (Number(c.zxs_reserve_noreplace(BigInt(addr), BigInt(len))) < 0) {
+    check(c.zxs_munmap(addr, len), "munmap");
+    if (Number(c.zxs_reserve_noreplace(addr, len)) < 0) {
       this.#lost.push([addr, addr + len]);
     }
   }
@@ -588,7 +587,7 @@ export class NativeAddressSpace implements AddressSpace {
   protect(addr: number, len: number, prot: Prot): void {
     this.#inside(addr, len);
     if (len === 0) return;
-    check(this.#calls.zxs_mprotect(BigInt(addr), BigInt(len), prot), "mprotect");
+    check(this.#calls.zxs_mprotect(addr, len, prot), "mprotect");
   }
 
   /** Return `[addr, addr+len)` to the inaccessible reservation. */
@@ -612,7 +611,7 @@ export class NativeAddressSpace implements AddressSpace {
   retire(addr: number, len: number): void {
     this.#inside(addr, len);
     if (len === 0) return;
-    check(this.#calls.zxs_anon_fixed(BigInt(addr), BigInt(len)), "mmap(anonymous)");
+    check(this.#calls.zxs_anon_fixed(addr, len), "mmap(anonymous)");
     const end = addr + len;
     let i = 0;
     while (i < this.#retired.length && this.#retired[i][1] < addr) i++;
@@ -639,11 +638,11 @@ export class NativeAddressSpace implements AddressSpace {
     let at = this.base;
     const keep = [...this.#retired, ...this.#lost].sort((a, b) => a[0] - b[0]);
     for (const [s, e] of keep) {
-      if (s > at) this.#calls.zxs_munmap(BigInt(at), BigInt(s - at));
+      if (s > at) this.#calls.zxs_munmap(at, s - at);
       at = Math.max(at, e);
     }
     const end = this.base + this.size;
-    if (end > at) this.#calls.zxs_munmap(BigInt(at), BigInt(end - at));
+    if (end > at) this.#calls.zxs_munmap(at, end - at);
     this.#owner.forget(this);
   }
 }
@@ -756,7 +755,7 @@ export class NativeBackend implements Backend {
   createMemory(size: number): NativeMemory {
     const c = this.calls;
     const fd = check(c.zxs_memfd_create(), "memfd_create");
-    const r = Number(c.zxs_ftruncate(fd, BigInt(size)));
+    const r = Number(c.zxs_ftruncate(fd, size));
     if (r < 0) {
       c.zxs_close(fd);
       fail("ftruncate", -r);
@@ -768,7 +767,7 @@ export class NativeBackend implements Backend {
 
   /** Reserve `size` bytes of address space (the hint is ignored). */
   createAddressSpace(size: number, _hint?: number): NativeAddressSpace {
-    const base = check(this.calls.zxs_reserve(BigInt(size)), "mmap(reserve)");
+    const base = check(this.calls.zxs_reserve(size), "mmap(reserve)");
     const as = new NativeAddressSpace(this, base, size);
     this.#live.add(as);
     return as;

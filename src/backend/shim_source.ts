@@ -12,15 +12,21 @@ export const ZXVM_VERSION: string = "0.1.0";
 
 /** SHA-256 (hex) of the two sources, as `shimSourceHash(SHIM_C, SHIM_H)` computes it. */
 export const SHIM_SOURCE_SHA256: string =
-  "0318f4af8a4339002f43e56d0f739e5cb34e9c43a2e3c7a0705623524a030066";
+  "be915215656d495449b718dd46b7ce5b9d04e3758212a24074d9e0171a59079e";
 
 /** The text of `ffi/zxshim.h`. */
 export const SHIM_H: string = `/*
  * zxshim: thin, stateless wrappers over the Linux syscalls zxvm's native backend needs.
  *
- * No Zircon logic lives here. Every function takes only integers and pointers (fast-call
+ * No Zircon logic lives here. Every function takes only numbers and pointers (fast-call
  * friendly for Deno FFI and koffi) and returns a non-negative value on success or -errno on
- * failure. Addresses are passed and returned as 64-bit integers.
+ * failure.
+ *
+ * Sizes, offsets and addresses (64-bit quantities) cross as zxs_num: a double holding an exact
+ * integer in [0, 2^53). JavaScript passes its numbers as they are (a 64-bit integer parameter
+ * would need a BigInt allocated per call, which costs more than the call) and every value zxvm
+ * uses fits (VMOs up to 2^40 bytes, 47-bit addresses). A zxs_num argument that is negative,
+ * fractional, NaN or >= 2^53 is -EINVAL. 64-bit results are zxs_num too.
  */
 #ifndef ZXSHIM_H
 #define ZXSHIM_H
@@ -32,7 +38,10 @@ extern "C" {
 #endif
 
 /* Version of this interface; bumped on every incompatible change. */
-#define ZXS_VERSION 3
+#define ZXS_VERSION 4
+
+/* A 64-bit quantity: an exact integer in [0, 2^53) (results: or -errno) carried as a double. */
+typedef double zxs_num;
 
 /* Advice values for zxs_madvise (mapped to MADV_* inside the shim). */
 #define ZXS_ADV_NORMAL 0
@@ -42,70 +51,70 @@ extern "C" {
 /* The interface version (ZXS_VERSION). */
 int32_t zxs_version(void);
 /* The system page size (sysconf(_SC_PAGESIZE)). */
-int64_t zxs_page_size(void);
+zxs_num zxs_page_size(void);
 
 /* memfd_create("zxvm", MFD_CLOEXEC): a new, empty memory file; returns its fd. */
 int32_t zxs_memfd_create(void);
 /* close(fd). */
 int32_t zxs_close(int32_t fd);
 /* ftruncate(fd, size). */
-int32_t zxs_ftruncate(int32_t fd, uint64_t size);
+int32_t zxs_ftruncate(int32_t fd, zxs_num size);
 /* Bytes allocated to fd (st_blocks * 512). */
-int64_t zxs_fstat_blocks(int32_t fd);
+zxs_num zxs_fstat_blocks(int32_t fd);
 /* st_size of fd. */
-int64_t zxs_fstat_size(int32_t fd);
+zxs_num zxs_fstat_size(int32_t fd);
 
 /* pread until len bytes are read or EOF; returns the number of bytes read. */
-int64_t zxs_pread(int32_t fd, uint8_t *buf, uint64_t len, uint64_t off);
+zxs_num zxs_pread(int32_t fd, uint8_t *buf, zxs_num len, zxs_num off);
 /* pwrite all len bytes; returns len. */
-int64_t zxs_pwrite(int32_t fd, const uint8_t *buf, uint64_t len, uint64_t off);
+zxs_num zxs_pwrite(int32_t fd, const uint8_t *buf, zxs_num len, zxs_num off);
 
 /* fallocate(PUNCH_HOLE | KEEP_SIZE): release [off, off+len); it reads back as zero. */
-int32_t zxs_punch_hole(int32_t fd, uint64_t off, uint64_t len);
+int32_t zxs_punch_hole(int32_t fd, zxs_num off, zxs_num len);
 /* fallocate(KEEP_SIZE): allocate [off, off+len) without changing contents or size. */
-int32_t zxs_allocate(int32_t fd, uint64_t off, uint64_t len);
+int32_t zxs_allocate(int32_t fd, zxs_num off, zxs_num len);
 /* lseek(fd, off, SEEK_DATA): the first data offset >= off, or -ENXIO when there is none. */
-int64_t zxs_seek_data(int32_t fd, uint64_t off);
+zxs_num zxs_seek_data(int32_t fd, zxs_num off);
 /* lseek(fd, off, SEEK_HOLE): the first hole offset >= off (the file size counts as a hole). */
-int64_t zxs_seek_hole(int32_t fd, uint64_t off);
+zxs_num zxs_seek_hole(int32_t fd, zxs_num off);
 /*
  * Copy len bytes from src_fd at src_off to dst_fd at dst_off, preserving holes: the destination
  * range is punched first, then only the data extents of the source are copied (source bytes at or
  * past its size read as zero, so they stay holes). The two ranges must not overlap when src_fd and
  * dst_fd are the same file (-EINVAL). Returns the number of data bytes copied.
  */
-int64_t zxs_copy_range(int32_t src_fd, uint64_t src_off, int32_t dst_fd, uint64_t dst_off,
-                       uint64_t len);
+zxs_num zxs_copy_range(int32_t src_fd, zxs_num src_off, int32_t dst_fd, zxs_num dst_off,
+                       zxs_num len);
 
 /* mmap(NULL, len, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE): returns the address. */
-int64_t zxs_reserve(uint64_t len);
+zxs_num zxs_reserve(zxs_num len);
 /* Same as zxs_reserve but MAP_FIXED at addr: returns [addr, addr+len) to the reservation. */
-int32_t zxs_reserve_fixed(uint64_t addr, uint64_t len);
+int32_t zxs_reserve_fixed(zxs_num addr, zxs_num len);
 /*
  * Same as zxs_reserve_fixed but MAP_FIXED_NOREPLACE: fails with -EEXIST instead of replacing
  * anything already mapped in [addr, addr+len).
  */
-int32_t zxs_reserve_noreplace(uint64_t addr, uint64_t len);
+int32_t zxs_reserve_noreplace(zxs_num addr, zxs_num len);
 /* The number of memory areas of this process (lines of /proc/self/maps). */
-int64_t zxs_vma_count(void);
+zxs_num zxs_vma_count(void);
 /* vm.max_map_count (/proc/sys/vm/max_map_count). */
-int64_t zxs_max_map_count(void);
+zxs_num zxs_max_map_count(void);
 /*
  * mmap(addr, len, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE|MAP_FIXED):
  * replaces whatever is at [addr, addr+len) with private zero pages in one step (no moment
  * where the range faults).
  */
-int32_t zxs_anon_fixed(uint64_t addr, uint64_t len);
+int32_t zxs_anon_fixed(zxs_num addr, zxs_num len);
 /* mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED, fd, off): a window; returns the address. */
-int64_t zxs_map_window(int32_t fd, uint64_t off, uint64_t len);
+zxs_num zxs_map_window(int32_t fd, zxs_num off, zxs_num len);
 /* mmap(addr, len, prot, MAP_SHARED|MAP_FIXED, fd, off). prot uses PROT_* bits (1 r, 2 w, 4 x). */
-int32_t zxs_map_fixed(uint64_t addr, uint64_t len, int32_t prot, int32_t fd, uint64_t off);
+int32_t zxs_map_fixed(zxs_num addr, zxs_num len, int32_t prot, int32_t fd, zxs_num off);
 /* mprotect(addr, len, prot). */
-int32_t zxs_mprotect(uint64_t addr, uint64_t len, int32_t prot);
+int32_t zxs_mprotect(zxs_num addr, zxs_num len, int32_t prot);
 /* munmap(addr, len). */
-int32_t zxs_munmap(uint64_t addr, uint64_t len);
+int32_t zxs_munmap(zxs_num addr, zxs_num len);
 /* madvise(addr, len, advice) with advice one of ZXS_ADV_*. */
-int32_t zxs_madvise(uint64_t addr, uint64_t len, int32_t advice);
+int32_t zxs_madvise(zxs_num addr, zxs_num len, int32_t advice);
 
 #ifdef __cplusplus
 }
@@ -153,11 +162,30 @@ static int range_ok(uint64_t off, uint64_t len) {
   return off <= ZXS_OFF_MAX && len <= ZXS_OFF_MAX - off;
 }
 
+#define ZXS_NUM_LIMIT 9007199254740992.0 /* 2^53 */
+
+/* Decode a zxs_num argument: 1 and *out set when it is an exact integer in [0, 2^53). */
+static int num(zxs_num d, uint64_t *out) {
+  if (!(d >= 0 && d < ZXS_NUM_LIMIT)) return 0; /* also NaN */
+  uint64_t v = (uint64_t)d;
+  if ((double)v != d) return 0; /* fractional */
+  *out = v;
+  return 1;
+}
+
+/* Decode two zxs_num arguments or return -EINVAL from the calling function. */
+#define NUM2(a, ua, b, ub)                  \\
+  uint64_t ua, ub;                          \\
+  if (!num(a, &ua) || !num(b, &ub)) return -EINVAL
+
+/* A 64-bit result as a zxs_num (values here are far below 2^53). */
+static zxs_num res(int64_t v) { return (zxs_num)v; }
+
 ZXS_EXPORT int32_t zxs_version(void) { return ZXS_VERSION; }
 
-ZXS_EXPORT int64_t zxs_page_size(void) {
+ZXS_EXPORT zxs_num zxs_page_size(void) {
   long ps = sysconf(_SC_PAGESIZE);
-  return ps > 0 ? (int64_t)ps : -(int64_t)errno;
+  return ps > 0 ? res(ps) : -errno;
 }
 
 ZXS_EXPORT int32_t zxs_memfd_create(void) {
@@ -167,24 +195,25 @@ ZXS_EXPORT int32_t zxs_memfd_create(void) {
 
 ZXS_EXPORT int32_t zxs_close(int32_t fd) { return close(fd) == 0 ? 0 : -errno; }
 
-ZXS_EXPORT int32_t zxs_ftruncate(int32_t fd, uint64_t size) {
-  if (size > ZXS_OFF_MAX) return -EINVAL;
+ZXS_EXPORT int32_t zxs_ftruncate(int32_t fd, zxs_num size_) {
+  uint64_t size;
+  if (!num(size_, &size)) return -EINVAL;
   return ftruncate(fd, (off_t)size) == 0 ? 0 : -errno;
 }
 
-ZXS_EXPORT int64_t zxs_fstat_blocks(int32_t fd) {
+ZXS_EXPORT zxs_num zxs_fstat_blocks(int32_t fd) {
   struct stat st;
   if (fstat(fd, &st) != 0) return -errno;
-  return (int64_t)st.st_blocks * 512;
+  return res((int64_t)st.st_blocks * 512);
 }
 
-ZXS_EXPORT int64_t zxs_fstat_size(int32_t fd) {
+ZXS_EXPORT zxs_num zxs_fstat_size(int32_t fd) {
   struct stat st;
   if (fstat(fd, &st) != 0) return -errno;
-  return (int64_t)st.st_size;
+  return res((int64_t)st.st_size);
 }
 
-ZXS_EXPORT int64_t zxs_pread(int32_t fd, uint8_t *buf, uint64_t len, uint64_t off) {
+static int64_t do_pread(int32_t fd, uint8_t *buf, uint64_t len, uint64_t off) {
   if (!range_ok(off, len)) return -EINVAL;
   uint64_t done = 0;
   while (done < len) {
@@ -199,7 +228,7 @@ ZXS_EXPORT int64_t zxs_pread(int32_t fd, uint8_t *buf, uint64_t len, uint64_t of
   return (int64_t)done;
 }
 
-ZXS_EXPORT int64_t zxs_pwrite(int32_t fd, const uint8_t *buf, uint64_t len, uint64_t off) {
+static int64_t do_pwrite(int32_t fd, const uint8_t *buf, uint64_t len, uint64_t off) {
   if (!range_ok(off, len)) return -EINVAL;
   uint64_t done = 0;
   while (done < len) {
@@ -214,30 +243,48 @@ ZXS_EXPORT int64_t zxs_pwrite(int32_t fd, const uint8_t *buf, uint64_t len, uint
   return (int64_t)done;
 }
 
-ZXS_EXPORT int32_t zxs_punch_hole(int32_t fd, uint64_t off, uint64_t len) {
+ZXS_EXPORT zxs_num zxs_pread(int32_t fd, uint8_t *buf, zxs_num len_, zxs_num off_) {
+  NUM2(len_, len, off_, off);
+  return res(do_pread(fd, buf, len, off));
+}
+
+ZXS_EXPORT zxs_num zxs_pwrite(int32_t fd, const uint8_t *buf, zxs_num len_, zxs_num off_) {
+  NUM2(len_, len, off_, off);
+  return res(do_pwrite(fd, buf, len, off));
+}
+
+static int32_t punch(int32_t fd, uint64_t off, uint64_t len) {
   if (len == 0) return 0;
   if (!range_ok(off, len)) return -EINVAL;
   int r = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
   return r == 0 ? 0 : -errno;
 }
 
-ZXS_EXPORT int32_t zxs_allocate(int32_t fd, uint64_t off, uint64_t len) {
+ZXS_EXPORT int32_t zxs_punch_hole(int32_t fd, zxs_num off_, zxs_num len_) {
+  NUM2(off_, off, len_, len);
+  return punch(fd, off, len);
+}
+
+ZXS_EXPORT int32_t zxs_allocate(int32_t fd, zxs_num off_, zxs_num len_) {
+  NUM2(off_, off, len_, len);
   if (len == 0) return 0;
   if (!range_ok(off, len)) return -EINVAL;
   int r = fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len);
   return r == 0 ? 0 : -errno;
 }
 
-ZXS_EXPORT int64_t zxs_seek_data(int32_t fd, uint64_t off) {
-  if (off > ZXS_OFF_MAX) return -EINVAL;
+ZXS_EXPORT zxs_num zxs_seek_data(int32_t fd, zxs_num off_) {
+  uint64_t off;
+  if (!num(off_, &off)) return -EINVAL;
   off_t r = lseek(fd, (off_t)off, SEEK_DATA);
-  return r >= 0 ? (int64_t)r : -errno;
+  return r >= 0 ? res(r) : -errno;
 }
 
-ZXS_EXPORT int64_t zxs_seek_hole(int32_t fd, uint64_t off) {
-  if (off > ZXS_OFF_MAX) return -EINVAL;
+ZXS_EXPORT zxs_num zxs_seek_hole(int32_t fd, zxs_num off_) {
+  uint64_t off;
+  if (!num(off_, &off)) return -EINVAL;
   off_t r = lseek(fd, (off_t)off, SEEK_HOLE);
-  return r >= 0 ? (int64_t)r : -errno;
+  return r >= 0 ? res(r) : -errno;
 }
 
 /* Copy one data extent with pread/pwrite (fallback when copy_file_range cannot be used). */
@@ -246,10 +293,10 @@ static int64_t copy_extent_rw(int src, off_t so, int dst, off_t dof, uint64_t le
   uint64_t done = 0;
   while (done < len) {
     size_t want = len - done < sizeof buf ? (size_t)(len - done) : sizeof buf;
-    int64_t n = zxs_pread(src, buf, want, (uint64_t)so + done);
+    int64_t n = do_pread(src, buf, want, (uint64_t)so + done);
     if (n < 0) return n;
     if (n == 0) break; /* the source shrank: the rest stays a hole */
-    int64_t w = zxs_pwrite(dst, buf, (uint64_t)n, (uint64_t)dof + done);
+    int64_t w = do_pwrite(dst, buf, (uint64_t)n, (uint64_t)dof + done);
     if (w < 0) return w;
     done += (uint64_t)n;
   }
@@ -276,8 +323,10 @@ static int64_t copy_extent(int src, off_t so, int dst, off_t dof, uint64_t len) 
   return 0;
 }
 
-ZXS_EXPORT int64_t zxs_copy_range(int32_t src_fd, uint64_t src_off, int32_t dst_fd,
-                                  uint64_t dst_off, uint64_t len) {
+ZXS_EXPORT zxs_num zxs_copy_range(int32_t src_fd, zxs_num src_off_, int32_t dst_fd,
+                                  zxs_num dst_off_, zxs_num len_) {
+  uint64_t src_off, dst_off, len;
+  if (!num(src_off_, &src_off) || !num(dst_off_, &dst_off) || !num(len_, &len)) return -EINVAL;
   if (len == 0) return 0;
   if (!range_ok(src_off, len) || !range_ok(dst_off, len)) return -EINVAL;
   struct stat ss, ds;
@@ -286,7 +335,7 @@ ZXS_EXPORT int64_t zxs_copy_range(int32_t src_fd, uint64_t src_off, int32_t dst_
       dst_off < src_off + len) {
     return -EINVAL; /* overlapping ranges of one file */
   }
-  int r = zxs_punch_hole(dst_fd, dst_off, len);
+  int r = punch(dst_fd, dst_off, len);
   if (r < 0) return r;
   uint64_t end = src_off + len;
   if ((uint64_t)ss.st_size < end) end = (uint64_t)ss.st_size;
@@ -308,23 +357,26 @@ ZXS_EXPORT int64_t zxs_copy_range(int32_t src_fd, uint64_t src_off, int32_t dst_
     copied += stop - (uint64_t)d;
     pos = stop;
   }
-  return (int64_t)copied;
+  return res((int64_t)copied);
 }
 
-ZXS_EXPORT int64_t zxs_reserve(uint64_t len) {
-  if (len == 0 || len > ZXS_OFF_MAX) return -EINVAL;
+ZXS_EXPORT zxs_num zxs_reserve(zxs_num len_) {
+  uint64_t len;
+  if (!num(len_, &len) || len == 0) return -EINVAL;
   void *p = mmap(NULL, (size_t)len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? -errno : (int64_t)(uintptr_t)p;
+  return p == MAP_FAILED ? -errno : res((int64_t)(uintptr_t)p);
 }
 
-ZXS_EXPORT int32_t zxs_reserve_fixed(uint64_t addr, uint64_t len) {
+ZXS_EXPORT int32_t zxs_reserve_fixed(zxs_num addr_, zxs_num len_) {
+  NUM2(addr_, addr, len_, len);
   if (addr == 0 || len == 0) return -EINVAL;
   void *p = mmap((void *)(uintptr_t)addr, (size_t)len, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
   return p == MAP_FAILED ? -errno : 0;
 }
 
-ZXS_EXPORT int32_t zxs_reserve_noreplace(uint64_t addr, uint64_t len) {
+ZXS_EXPORT int32_t zxs_reserve_noreplace(zxs_num addr_, zxs_num len_) {
+  NUM2(addr_, addr, len_, len);
   if (addr == 0 || len == 0) return -EINVAL;
   void *want = (void *)(uintptr_t)addr;
   void *p = mmap(want, (size_t)len, PROT_NONE,
@@ -358,9 +410,9 @@ static int64_t count_lines(const char *path) {
   return n;
 }
 
-ZXS_EXPORT int64_t zxs_vma_count(void) { return count_lines("/proc/self/maps"); }
+ZXS_EXPORT zxs_num zxs_vma_count(void) { return res(count_lines("/proc/self/maps")); }
 
-ZXS_EXPORT int64_t zxs_max_map_count(void) {
+static int64_t max_map_count(void) {
   int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -errno;
   char buf[32];
@@ -374,21 +426,27 @@ ZXS_EXPORT int64_t zxs_max_map_count(void) {
   return v > 0 ? v : -EIO;
 }
 
-ZXS_EXPORT int32_t zxs_anon_fixed(uint64_t addr, uint64_t len) {
+ZXS_EXPORT zxs_num zxs_max_map_count(void) { return res(max_map_count()); }
+
+ZXS_EXPORT int32_t zxs_anon_fixed(zxs_num addr_, zxs_num len_) {
+  NUM2(addr_, addr, len_, len);
   if (addr == 0 || len == 0) return -EINVAL;
   void *p = mmap((void *)(uintptr_t)addr, (size_t)len, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
   return p == MAP_FAILED ? -errno : 0;
 }
 
-ZXS_EXPORT int64_t zxs_map_window(int32_t fd, uint64_t off, uint64_t len) {
+ZXS_EXPORT zxs_num zxs_map_window(int32_t fd, zxs_num off_, zxs_num len_) {
+  NUM2(off_, off, len_, len);
   if (len == 0 || !range_ok(off, len)) return -EINVAL;
   void *p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
-  return p == MAP_FAILED ? -errno : (int64_t)(uintptr_t)p;
+  return p == MAP_FAILED ? -errno : res((int64_t)(uintptr_t)p);
 }
 
-ZXS_EXPORT int32_t zxs_map_fixed(uint64_t addr, uint64_t len, int32_t prot, int32_t fd,
-                                 uint64_t off) {
+ZXS_EXPORT int32_t zxs_map_fixed(zxs_num addr_, zxs_num len_, int32_t prot, int32_t fd,
+                                 zxs_num off_) {
+  uint64_t addr, len, off;
+  if (!num(addr_, &addr) || !num(len_, &len) || !num(off_, &off)) return -EINVAL;
   if (addr == 0 || len == 0 || (prot & ~ZXS_PROT_MASK) != 0 || !range_ok(off, len)) {
     return -EINVAL;
   }
@@ -396,16 +454,19 @@ ZXS_EXPORT int32_t zxs_map_fixed(uint64_t addr, uint64_t len, int32_t prot, int3
   return p == MAP_FAILED ? -errno : 0;
 }
 
-ZXS_EXPORT int32_t zxs_mprotect(uint64_t addr, uint64_t len, int32_t prot) {
+ZXS_EXPORT int32_t zxs_mprotect(zxs_num addr_, zxs_num len_, int32_t prot) {
+  NUM2(addr_, addr, len_, len);
   if ((prot & ~ZXS_PROT_MASK) != 0) return -EINVAL;
   return mprotect((void *)(uintptr_t)addr, (size_t)len, prot) == 0 ? 0 : -errno;
 }
 
-ZXS_EXPORT int32_t zxs_munmap(uint64_t addr, uint64_t len) {
+ZXS_EXPORT int32_t zxs_munmap(zxs_num addr_, zxs_num len_) {
+  NUM2(addr_, addr, len_, len);
   return munmap((void *)(uintptr_t)addr, (size_t)len) == 0 ? 0 : -errno;
 }
 
-ZXS_EXPORT int32_t zxs_madvise(uint64_t addr, uint64_t len, int32_t advice) {
+ZXS_EXPORT int32_t zxs_madvise(zxs_num addr_, zxs_num len_, int32_t advice) {
+  NUM2(addr_, addr, len_, len);
   int a;
   switch (advice) {
     case ZXS_ADV_NORMAL: a = MADV_NORMAL; break;
