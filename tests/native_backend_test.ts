@@ -103,6 +103,25 @@ describe("native backend", { skip }, () => {
     beSyscalls?.close();
   });
 
+  it("the shim takes sizes, offsets and addresses as exact doubles below 2^53 (zxs_num)", () => {
+    const c = be.calls;
+    const EINVAL = 22;
+    const base = Number(c.zxs_reserve(16 * ps));
+    assert.ok(base > 0 && Number.isSafeInteger(base), `reserve answered ${base}`);
+    try {
+      for (const bad of [-1, 0.5, NaN, Infinity, 2 ** 53]) {
+        assert.equal(c.zxs_mprotect(bad, ps, 1), -EINVAL, `mprotect(${bad})`);
+        assert.equal(c.zxs_mprotect(base, bad, 1), -EINVAL, `mprotect(len ${bad})`);
+        assert.equal(c.zxs_reserve_fixed(bad, ps), -EINVAL, `reserve_fixed(${bad})`);
+        assert.equal(c.zxs_seek_data(0, bad), -EINVAL, `seek_data(${bad})`);
+      }
+      assert.equal(c.zxs_mprotect(base, ps, 1), 0, "an exact address works");
+      assert.equal(c.zxs_mprotect(base, ps, 0), 0);
+    } finally {
+      assert.equal(c.zxs_munmap(base, 16 * ps), 0);
+    }
+  });
+
   it("reports its shape", () => {
     assert.equal(be.kind, "native");
     assert.equal(ps, 4096);
