@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ZxError, ZxStatus } from "../mod.ts";
-import { roundUp, u32, u64 } from "../src/kernel/args.ts";
+import { roundUp } from "../src/kernel/args.ts";
+import { u32, u64 } from "../src/sdk/args.ts";
 import { FreeSpace, SpanTree } from "../src/kernel/ordered.ts";
 import { Prng } from "../src/kernel/prng.ts";
 import { HandleTable, KObject } from "../src/kernel/handles.ts";

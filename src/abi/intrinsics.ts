@@ -8,7 +8,9 @@
  * @module
  */
 
-const apply = Reflect.apply;
+// `uncurry(f)(self, ...args)` is `f.call(self, ...args)` with `call` bound now, at load.
+const uncurry: <A extends unknown[], R>(f: (...args: A) => R) => (self: unknown, ...args: A) => R =
+  Function.prototype.bind.bind(Function.prototype.call) as never;
 const getProto = Object.getPrototypeOf;
 const getOwn = Object.getOwnPropertyDescriptor;
 const U8 = Uint8Array;
@@ -22,12 +24,12 @@ function getter(name: PropertyKey): (this: unknown) => unknown {
   return d.get;
 }
 
-const taTag = getter(Symbol.toStringTag);
-const taBuffer = getter("buffer");
-const taByteOffset = getter("byteOffset");
-const taByteLength = getter("byteLength");
-const taSet = (TA as { set: (a: ArrayLike<number>, o?: number) => void }).set;
-const taFill = (TA as { fill: (v: number, s?: number, e?: number) => unknown }).fill;
+const taTag = uncurry(getter(Symbol.toStringTag));
+const taBuffer = uncurry(getter("buffer"));
+const taByteOffset = uncurry(getter("byteOffset"));
+const taByteLength = uncurry(getter("byteLength"));
+const taSet = uncurry((TA as { set: (a: ArrayLike<number>, o?: number) => void }).set);
+const taFill = uncurry((TA as { fill: (v: number, s?: number, e?: number) => unknown }).fill);
 
 /**
  * Whether `v` is really a `Uint8Array` (or an instance of a subclass), judged by the engine's
@@ -35,22 +37,22 @@ const taFill = (TA as { fill: (v: number, s?: number, e?: number) => unknown }).
  * `Uint8Array` is not one.
  */
 export function isUint8Array(v: unknown): v is Uint8Array {
-  return typeof v === "object" && v !== null && apply(taTag, v, []) === "Uint8Array";
+  return typeof v === "object" && v !== null && taTag(v) === "Uint8Array";
 }
 
 /** The intrinsic `byteLength` of a real `Uint8Array` (0 once its buffer is detached). */
 export function u8Length(a: Uint8Array): number {
-  return apply(taByteLength, a, []) as number;
+  return taByteLength(a) as number;
 }
 
 /** The intrinsic `byteOffset` of a real `Uint8Array`. */
 export function u8Offset(a: Uint8Array): number {
-  return apply(taByteOffset, a, []) as number;
+  return taByteOffset(a) as number;
 }
 
 /** The intrinsic `buffer` of a real `Uint8Array`. */
 export function u8Buffer(a: Uint8Array): ArrayBufferLike {
-  return apply(taBuffer, a, []) as ArrayBufferLike;
+  return taBuffer(a) as ArrayBufferLike;
 }
 
 /**
@@ -63,10 +65,10 @@ export function u8Slice(a: Uint8Array, start: number, end: number): Uint8Array {
 
 /** Copy all of `src` into `dst` at `at` with the intrinsic `%TypedArray%.prototype.set`. */
 export function u8Copy(dst: Uint8Array, src: Uint8Array, at: number): void {
-  apply(taSet, dst, [src, at]);
+  taSet(dst, src, at);
 }
 
 /** Fill `[start, end)` of `dst` with `value` through the intrinsic `fill`. */
 export function u8Fill(dst: Uint8Array, value: number, start: number, end: number): void {
-  apply(taFill, dst, [value, start, end]);
+  taFill(dst, value, start, end);
 }

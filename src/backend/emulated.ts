@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { u8Copy, u8Fill, u8Length, u8Slice } from "../abi/intrinsics.ts";
 import { ZxStatus } from "../abi/status.ts";
 import { BackendError } from "./error.ts";
 import type { AddressSpace, Backend, Memory, Prot } from "./types.ts";
@@ -251,15 +252,15 @@ export class EmulatedMemory implements Memory {
   /** Read; see {@link Memory.read}. */
   read(offset: number, dst: Uint8Array): void {
     let done = 0;
-    const n = dst.length;
+    const n = u8Length(dst);
     while (done < n) {
       const off = offset + done;
       const i = Math.floor(off / SEGMENT_SIZE);
       const inSeg = off - i * SEGMENT_SIZE;
       const len = Math.min(n - done, SEGMENT_SIZE - inSeg);
       const ab = this.#existing(i);
-      if (ab === undefined) dst.fill(0, done, done + len);
-      else dst.set(new Uint8Array(ab, inSeg, len), done);
+      if (ab === undefined) u8Fill(dst, 0, done, done + len);
+      else u8Copy(dst, new Uint8Array(ab, inSeg, len), done);
       done += len;
     }
   }
@@ -267,14 +268,16 @@ export class EmulatedMemory implements Memory {
   /** Write; see {@link Memory.write}. */
   write(offset: number, src: Uint8Array): void {
     let done = 0;
-    const n = src.length;
+    const n = u8Length(src);
     while (done < n) {
       const off = offset + done;
       const i = Math.floor(off / SEGMENT_SIZE);
       const inSeg = off - i * SEGMENT_SIZE;
       const len = Math.min(n - done, SEGMENT_SIZE - inSeg);
-      new Uint8Array(this.#seg(i), inSeg, len).set(
-        len === n ? src : src.subarray(done, done + len),
+      u8Copy(
+        new Uint8Array(this.#seg(i), inSeg, len),
+        len === n ? src : u8Slice(src, done, done + len),
+        0,
       );
       done += len;
     }

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { u8Copy, u8Fill, u8Length, u8Slice } from "../abi/intrinsics.ts";
 import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
 import { BackendError } from "./error.ts";
@@ -264,9 +265,9 @@ export class NativeMemory implements Memory {
     this.#setFast(this.#wins[0]);
   }
 
-  /** Copy `dst.length` bytes at `offset` into `dst`. */
+  /** Copy `u8Length(dst)` bytes at `offset` into `dst`. */
   read(offset: number, dst: Uint8Array): void {
-    const n = dst.length;
+    const n = u8Length(dst);
     if (n === 0) return;
     const end = offset + n;
     if (end <= this.#fastEnd) {
@@ -281,7 +282,7 @@ export class NativeMemory implements Memory {
         if (n <= 128) {
           for (let i = 0; i < n; i++) dst[i] = v[offset + i];
         } else {
-          dst.set(v.subarray(offset, end));
+          u8Copy(dst, u8Slice(v, offset, end), 0);
         }
         return;
       }
@@ -292,7 +293,7 @@ export class NativeMemory implements Memory {
   #readSlow(offset: number, dst: Uint8Array): void {
     const c = this.#calls;
     const ps = this.#ps;
-    const end = offset + dst.length;
+    const end = offset + u8Length(dst);
     let pos = offset;
     while (pos < end) {
       const ci = Math.floor(pos / WINDOW_CHUNK);
@@ -300,9 +301,9 @@ export class NativeMemory implements Memory {
       const cEnd = Math.min(end, base + WINDOW_CHUNK);
       const w = this.#window(ci);
       if (w === null) {
-        const part = dst.subarray(pos - offset, cEnd - offset);
-        const r = check(c.zxs_pread(this.fd, part, part.length, pos), "pread");
-        if (r < part.length) part.fill(0, r);
+        const part = u8Slice(dst, pos - offset, cEnd - offset);
+        const r = check(c.zxs_pread(this.fd, part, cEnd - pos, pos), "pread");
+        if (r < cEnd - pos) u8Fill(part, 0, r, cEnd - pos);
         pos = cEnd;
         continue;
       }
@@ -312,7 +313,7 @@ export class NativeMemory implements Memory {
           // A run of known-committed pages: copy straight from the window.
           while (base + p * ps < cEnd && w.known[p] === 1) p++;
           const runEnd = Math.min(cEnd, base + p * ps);
-          dst.set(w.view.subarray(pos - base, runEnd - base), pos - offset);
+          u8Copy(dst, u8Slice(w.view, pos - base, runEnd - base), pos - offset);
           pos = runEnd;
           continue;
         }
@@ -321,14 +322,14 @@ export class NativeMemory implements Memory {
         if (d < 0 && d !== -ENXIO) fail("lseek(SEEK_DATA)", -d);
         if (d < 0 || d > pos) {
           const zEnd = d < 0 ? cEnd : Math.min(cEnd, d);
-          dst.fill(0, pos - offset, zEnd - offset);
+          u8Fill(dst, 0, pos - offset, zEnd - offset);
           pos = zEnd;
           continue;
         }
         const h = check(c.zxs_seek_hole(this.fd, pos), "lseek(SEEK_HOLE)");
         const dEnd = Math.min(cEnd, Math.max(h, pos + 1));
         this.#mark(pos, dEnd, 1);
-        dst.set(w.view.subarray(pos - base, dEnd - base), pos - offset);
+        u8Copy(dst, u8Slice(w.view, pos - base, dEnd - base), pos - offset);
         pos = dEnd;
       }
     }
@@ -336,7 +337,7 @@ export class NativeMemory implements Memory {
 
   /** Copy `src` into the memory at `offset`. */
   write(offset: number, src: Uint8Array): void {
-    const n = src.length;
+    const n = u8Length(src);
     if (n === 0) return;
     const end = offset + n;
     if (end <= this.#fastEnd) {
@@ -344,7 +345,7 @@ export class NativeMemory implements Memory {
       if (n <= 32) {
         for (let i = 0; i < n; i++) v[offset + i] = src[i];
       } else {
-        v.set(src, offset);
+        u8Copy(v, src, offset);
       }
       const k = this.#k0!;
       const shift = this.#owner.pageShift;
@@ -356,19 +357,19 @@ export class NativeMemory implements Memory {
   }
 
   #writeSlow(offset: number, src: Uint8Array): void {
-    const end = offset + src.length;
+    const end = offset + u8Length(src);
     let pos = offset;
     while (pos < end) {
       const ci = Math.floor(pos / WINDOW_CHUNK);
       const base = ci * WINDOW_CHUNK;
       const cEnd = Math.min(end, base + WINDOW_CHUNK);
       const w = this.#window(ci);
-      const part = src.subarray(pos - offset, cEnd - offset);
+      const part = u8Slice(src, pos - offset, cEnd - offset);
       if (w === null) {
-        const r = this.#calls.zxs_pwrite(this.fd, part, part.length, pos);
+        const r = this.#calls.zxs_pwrite(this.fd, part, cEnd - pos, pos);
         check(r, "pwrite");
       } else {
-        w.view.set(part, pos - base);
+        u8Copy(w.view, part, pos - base);
         this.#mark(pos, cEnd, 1);
       }
       pos = cEnd;

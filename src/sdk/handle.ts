@@ -6,13 +6,23 @@
 import { ZxError } from "../abi/error.ts";
 import { Rights } from "../abi/rights.ts";
 import { ZxStatus } from "../abi/status.ts";
-import { u32 } from "../kernel/args.ts";
 import type { BasicInfo, KernelCore } from "../kernel/kernel.ts";
+import { deadlineArg, nameArg, optionBag, signalArg, u32 } from "./args.ts";
 import { INTERNAL, kernelCore } from "./internal.ts";
 import type { Kernel } from "./kernel.ts";
 
-// Set by Handle's static block: reads a handle's private core without exposing it publicly.
+// Set by Handle's static block: read a handle's private fields without exposing them publicly
+// (and without consulting anything a caller can redefine, such as an own `raw` getter).
 let handleCoreImpl: (h: Handle) => KernelCore;
+let handleValueImpl: (h: Handle) => number;
+let handleKernelImpl: (h: Handle) => Kernel;
+let isHandleImpl: (v: unknown) => v is Handle;
+let markBorrowedImpl: (h: Handle) => void;
+
+const WAIT_KEYS = ["deadline", "signal"] as const;
+
+/** A concrete handle class (Vmo or Vmar), as zxvm constructs it. */
+type HandleClass = new (kernel: Kernel, value: number, token: symbol) => Handle;
 
 // Leak diagnostics: a handle object collected while its handle is still open warns once per
 // process on stderr (the handle itself stays open until its kernel closes, as in Zircon).
@@ -45,9 +55,20 @@ export abstract class Handle implements Disposable {
   readonly #kernel: Kernel;
   readonly #core: KernelCore;
   readonly #value: number;
+  // The class zxvm constructed this handle as (Vmo or Vmar): duplicate/replace wrap their new
+  // handle with it, never through anything a caller can redefine on the object.
+  readonly #ctor: HandleClass;
+  // The kernel's own root VMAR handle, lent to users: closing it is a no-op.
+  #borrowed = false;
 
   static {
     handleCoreImpl = (h: Handle): KernelCore => h.#core;
+    handleValueImpl = (h: Handle): number => h.#value;
+    handleKernelImpl = (h: Handle): Kernel => h.#kernel;
+    isHandleImpl = (v: unknown): v is Handle => typeof v === "object" && v !== null && #value in v;
+    markBorrowedImpl = (h: Handle): void => {
+      h.#borrowed = true;
+    };
   }
 
   /**
@@ -63,6 +84,7 @@ export abstract class Handle implements Disposable {
     this.#kernel = kernel;
     this.#core = kernelCore(kernel);
     this.#value = value;
+    this.#ctor = new.target as unknown as HandleClass;
     unclosed.register(this, { core: this.#core, value, type: new.target.name });
   }
 
@@ -104,12 +126,18 @@ export abstract class Handle implements Disposable {
 
   /** Close the handle. Idempotent; closing never unmaps. */
   close(): void {
-    if (this.#core.isValid(this.#value)) this.#core.handleClose(this.#value);
+    this.#close();
   }
 
-  /** Same as {@link Handle.close}. */
+  /** Calls `this.close()` (so `using` honours a subclass's `close`). */
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  // zxvm's own calls do not go through `this.close`: a caller's own `close` is not zxvm's.
+  #close(): void {
+    if (this.#borrowed) return;
+    if (this.#core.isValid(this.#value)) this.#core.handleClose(this.#value);
   }
 
   /**
@@ -129,7 +157,7 @@ export abstract class Handle implements Disposable {
   duplicate(rights: number = Rights.SameRights): this {
     const r = u32(rights, "rights", "zx_handle_duplicate");
     const v = this.#core.handleDuplicate(this.#value, r);
-    return this.rewrap(v);
+    return new this.#ctor(this.#kernel, v, INTERNAL) as this;
   }
 
   /**
@@ -145,31 +173,26 @@ export abstract class Handle implements Disposable {
     try {
       r = u32(rights, "rights", "zx_handle_replace");
     } catch (e) {
-      if (this.valid && this.#core.rootHandle !== this.#value) this.close();
+      if (this.#core.rootHandle !== this.#value) this.#close();
       throw e;
     }
     const v = this.#core.handleReplace(this.#value, r);
-    return this.rewrap(v);
+    return new this.#ctor(this.#kernel, v, INTERNAL) as this;
   }
-
-  /** Wrap another handle value of the same type (used by duplicate/replace). */
-  protected abstract rewrap(value: number): this;
 
   /**
    * The object's name (`ZX_PROP_NAME`). Setting truncates to 31 UTF-8 bytes.
    *
    * @throws {ZxError} `ErrBadHandle`; `ErrAccessDenied` without `Rights.GetProperty` /
    *   `Rights.SetProperty`; `ErrNotSupported` when setting the name of a VMAR
-   * @throws {TypeError} when set to a non-string
+   * @throws {TypeError} when set to anything but a primitive string (a `String` object or an
+   *   object with `toString` is never converted)
    */
   get name(): string {
     return this.#core.getName(this.#value);
   }
   set name(value: string) {
-    if (typeof value !== "string") {
-      throw new TypeError(`zx_object_set_property: name must be a string, got ${typeof value}`);
-    }
-    this.#core.setName(this.#value, value);
+    this.#core.setName(this.#value, nameArg(value, "zx_object_set_property"));
   }
 
   /**
@@ -193,9 +216,15 @@ export abstract class Handle implements Disposable {
   /**
    * Wait until any of `signals` is asserted; resolves with the signals observed.
    *
+   * `opts` is read once (`deadline`, then `signal`) before anything else happens; the wait
+   * follows `opts.signal` through the runtime's own `AbortSignal` accessors, never through
+   * properties the signal object defines.
+   *
    * @throws {ZxError} (synchronously) `ErrBadHandle`, `ErrAccessDenied` without `Rights.Wait`;
    *   (as a rejection) `ErrTimedOut` at the deadline, `ErrCanceled` when aborted or when the
    *   handle is closed during the wait
+   * @throws {TypeError} (synchronously) when `signals` is not a number or bigint, `opts` is not
+   *   an object, `deadline` is not a number (or is NaN), or `signal` is not an `AbortSignal`
    * @example
    * ```ts
    * import { Signals, Vmo, VmoChildOptions } from "../../mod.ts";
@@ -209,17 +238,20 @@ export abstract class Handle implements Disposable {
   waitOne(signals: number, opts: WaitOptions = {}): Promise<number> {
     const op = "zx_object_wait_one";
     const mask = u32(signals, "signals", op);
-    if (typeof opts !== "object" || opts === null) {
-      throw new TypeError(`${op}: options must be an object`);
+    const o = optionBag(opts, WAIT_KEYS, op);
+    const deadline = deadlineArg(o.deadline, op);
+    const sig = signalArg(o.signal, op);
+    if (sig === undefined) return this.#core.waitOne(this.#value, mask, deadline);
+    let p: Promise<number>;
+    try {
+      p = this.#core.waitOne(this.#value, mask, deadline, sig.signal);
+    } catch (e) {
+      sig.release();
+      throw e;
     }
-    const deadline = opts.deadline ?? Infinity;
-    if (typeof deadline !== "number" || Number.isNaN(deadline)) {
-      throw new TypeError(`${op}: deadline must be a number (ms on the Date.now() clock)`);
-    }
-    if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) {
-      throw new TypeError(`${op}: signal must be an AbortSignal`);
-    }
-    return this.#core.waitOne(this.#value, mask, deadline, opts.signal);
+    // Stop following the caller's signal once the wait settles (p itself is returned as is).
+    p.then(sig.release, sig.release);
+    return p;
   }
 }
 
@@ -228,18 +260,35 @@ export function handleCore(h: Handle): KernelCore {
   return handleCoreImpl(h);
 }
 
+/** The value of a handle, from its private field (zxvm-internal). */
+export function handleValue(h: Handle): number {
+  return handleValueImpl(h);
+}
+
+/** Make `h` the borrowed root VMAR handle: closing it does nothing (zxvm-internal). */
+export function markBorrowed(h: Handle): void {
+  markBorrowedImpl(h);
+}
+
+/** The kernel of a handle, from its private field (zxvm-internal). */
+export function handleKernel(h: Handle): Kernel {
+  return handleKernelImpl(h);
+}
+
 /**
- * Check that `other` is a handle of the same kernel as `self` and return its value.
+ * Decode a handle argument: `other` must be a zxvm handle (judged by its private field, so a
+ * Proxy or an object inheriting from a handle is not one, and nothing it defines is read) of
+ * the same kernel as `self`; returns its value.
  *
  * @throws {TypeError} when `other` is not a zxvm handle
  * @throws {ZxError} `ErrBadHandle` when it belongs to another kernel
  */
 export function sameKernelHandle(self: Handle, other: unknown, op: string, what: string): number {
-  if (!(other instanceof Handle)) {
+  if (!isHandleImpl(other)) {
     throw new TypeError(`${op}: ${what} must be a zxvm handle (Vmo or Vmar)`);
   }
   if (handleCoreImpl(other) !== handleCoreImpl(self)) {
     throw new ZxError(ZxStatus.ErrBadHandle, op, `${what} belongs to another kernel`);
   }
-  return other.raw;
+  return handleValueImpl(other);
 }

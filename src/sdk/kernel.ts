@@ -9,8 +9,8 @@ import { VmoOptions } from "../abi/options.ts";
 import { ZxStatus } from "../abi/status.ts";
 import { getEnv } from "../backend/env.ts";
 import { type BackendChoice, openBackend } from "../backend/select.ts";
-import { seedArg, u32, u64 } from "../kernel/args.ts";
 import { KernelCore } from "../kernel/kernel.ts";
+import { describe, optionBag, seedArg, u32, u64 } from "./args.ts";
 import { INTERNAL, registerKernel } from "./internal.ts";
 import { Vmar } from "./vmar.ts";
 import { Vmo } from "./vmo.ts";
@@ -35,6 +35,8 @@ export interface KernelOptions {
 }
 
 let defaultKernel: Kernel | null = null;
+
+const OPEN_KEYS = ["backend", "shimPath", "seed", "rootVmarSize"] as const;
 
 /**
  * An independent kernel. Handles from one kernel are `ErrBadHandle` in another.
@@ -65,29 +67,32 @@ export class Kernel implements Disposable {
   }
 
   /**
-   * Open a new kernel.
+   * Open a new kernel. `options` is read once — `backend`, `shimPath`, `seed`, `rootVmarSize`,
+   * in that order, inherited properties included — before anything is checked or opened.
    *
    * @throws {ZxError} `ErrNotSupported` when `backend: "native"` cannot be loaded (the message
    *   says why: FFI permission, missing library, compiler…); `ErrInvalidArgs` for a bad
-   *   `rootVmarSize`; `ErrNoMemory` when the address space cannot be reserved
-   * @throws {TypeError} for options of the wrong type
+   *   `seed` or `rootVmarSize`; `ErrNoMemory` when the address space cannot be reserved
+   * @throws {TypeError} for options of the wrong type (objects are never converted: a `String`
+   *   or `Number` object, or one with `valueOf`, is a `TypeError`)
    */
   static open(options: KernelOptions = {}): Kernel {
     const op = "zx_kernel_open";
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(`${op}: options must be an object`);
-    }
-    const choice = options.backend === undefined ? "auto" : options.backend;
+    const o = optionBag(options, OPEN_KEYS, op);
+    const choice = o.backend === undefined ? "auto" : o.backend;
     if (choice !== "auto" && choice !== "native" && choice !== "emulated") {
-      throw new TypeError(`${op}: backend must be "auto", "native" or "emulated"`);
+      throw new TypeError(
+        `${op}: backend must be "auto", "native" or "emulated", got ${describe(choice)}`,
+      );
     }
-    if (options.shimPath !== undefined && typeof options.shimPath !== "string") {
-      throw new TypeError(`${op}: shimPath must be a string`);
+    const shimPath = o.shimPath;
+    if (shimPath !== undefined && typeof shimPath !== "string") {
+      throw new TypeError(`${op}: shimPath must be a string, got ${describe(shimPath)}`);
     }
-    const seed = options.seed === undefined ? undefined : seedArg(options.seed, op);
+    const seed = o.seed === undefined ? undefined : seedArg(o.seed, op);
     let rootSize: number | undefined;
-    if (options.rootVmarSize !== undefined) {
-      rootSize = u64(options.rootVmarSize, "rootVmarSize", op);
+    if (o.rootVmarSize !== undefined) {
+      rootSize = u64(o.rootVmarSize, "rootVmarSize", op);
       if (rootSize === 0 || rootSize % 4096 !== 0 || rootSize > 2 ** 46) {
         throw new ZxError(
           ZxStatus.ErrInvalidArgs,
@@ -96,7 +101,7 @@ export class Kernel implements Disposable {
         );
       }
     }
-    const backend = openBackend(choice, { shimPath: options.shimPath });
+    const backend = openBackend(choice, { shimPath });
     let core: KernelCore;
     try {
       core = new KernelCore(backend, { seed, rootVmarSize: rootSize });
@@ -170,7 +175,7 @@ export class Kernel implements Disposable {
    * `zx_vmo_create` on this kernel; see {@link Vmo.create}.
    *
    * @throws {ZxError} `ErrInvalidArgs`, `ErrOutOfRange`, `ErrNoMemory`, `ErrBadState` (closed)
-   * @throws {TypeError} when `size` is not a number or bigint
+   * @throws {TypeError} when `size` or `options` is not a number or bigint
    */
   createVmo(size: number | bigint, options: number = VmoOptions.Default): Vmo {
     const op = "zx_vmo_create";
@@ -186,7 +191,7 @@ export class Kernel implements Disposable {
     if (defaultKernel === this) defaultKernel = null;
   }
 
-  /** Same as {@link Kernel.close}. */
+  /** Calls `this.close()` (see {@link Kernel.close}). */
   [Symbol.dispose](): void {
     this.close();
   }

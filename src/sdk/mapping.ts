@@ -5,9 +5,10 @@
  */
 import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
-import { bytesArg, u64 } from "../kernel/args.ts";
 import type { KernelCore } from "../kernel/kernel.ts";
 import type { MappingOrigin } from "../kernel/vm_mapping.ts";
+import { u8Length } from "../abi/intrinsics.ts";
+import { bytesArg, u64 } from "./args.ts";
 import { INTERNAL } from "./internal.ts";
 import type { Vmar } from "./vmar.ts";
 
@@ -80,8 +81,7 @@ export class Mapping implements Disposable {
     return this.#core.originView(this.#origin);
   }
 
-  #range(offset: number | bigint, length: number, access: "read" | "write"): number {
-    const off = u64(offset, "offset", "page_fault");
+  #range(off: number, length: number, access: "read" | "write"): number {
     if (off + length > this.#origin.len) {
       const at = this.#origin.addr + Math.min(off, this.#origin.len);
       throw new ZxError(
@@ -103,10 +103,12 @@ export class Mapping implements Disposable {
    * @throws {ZxError} fault statuses: `ErrNotFound` (unmapped, also where another mapping
    *   replaced this one), `ErrAccessDenied` (not readable), `ErrOutOfRange` (beyond the VMO's
    *   end or the mapping's end)
+   * @throws {TypeError} when `offset` or `length` is not a number or bigint
    */
   read(offset: number | bigint, length: number | bigint): Uint8Array {
     const n = u64(length, "length", "page_fault");
-    const addr = this.#range(offset, n, "read");
+    const off = u64(offset, "offset", "page_fault");
+    const addr = this.#range(off, n, "read");
     const out = new Uint8Array(n);
     this.#core.readAt(addr, out, this.#origin);
     return out;
@@ -114,13 +116,17 @@ export class Mapping implements Disposable {
 
   /**
    * Copy `data` into the mapping at `offset`. Nothing is written unless all of it may be.
+   * `data`'s bytes are the ones the engine knows (own or inherited `length`/`byteLength`/
+   * `byteOffset`/`buffer` properties are not consulted); a detached `data` is a 0-byte write.
    *
    * @throws {ZxError} fault statuses as for {@link Mapping.read}, for write access
-   * @throws {TypeError} when `data` is not a `Uint8Array`
+   * @throws {TypeError} when `data` is not a `Uint8Array` (a Proxy is not one) or `offset` is
+   *   not a number or bigint
    */
   write(offset: number | bigint, data: Uint8Array): void {
     const d = bytesArg(data, "data", "page_fault");
-    const addr = this.#range(offset, d.length, "write");
+    const off = u64(offset, "offset", "page_fault");
+    const addr = this.#range(off, u8Length(d), "write");
     this.#core.writeAt(addr, d, this.#origin);
   }
 
@@ -129,7 +135,7 @@ export class Mapping implements Disposable {
     if (!this.#core.closed) this.#core.unmapOrigin(this.#origin);
   }
 
-  /** Same as {@link Mapping.unmap}. */
+  /** Calls `this.unmap()` (see {@link Mapping.unmap}). */
   [Symbol.dispose](): void {
     this.unmap();
   }

@@ -4,9 +4,16 @@
  *
  * @module
  */
-import { u32, u64 } from "../kernel/args.ts";
 import type { MappingInfo } from "../kernel/kernel.ts";
-import { Handle, handleCore, sameKernelHandle } from "./handle.ts";
+import { u32, u64 } from "./args.ts";
+import {
+  Handle,
+  handleCore,
+  handleKernel,
+  handleValue,
+  markBorrowed,
+  sameKernelHandle,
+} from "./handle.ts";
 import { INTERNAL } from "./internal.ts";
 import { Kernel } from "./kernel.ts";
 import { Mapping } from "./mapping.ts";
@@ -26,8 +33,6 @@ import type { Vmo } from "./vmo.ts";
  * ```
  */
 export class Vmar extends Handle {
-  #borrowed = false;
-
   /** The default kernel's root VMAR (borrowed: closing it does nothing). */
   static root(): Vmar {
     return Kernel.default.rootVmar;
@@ -41,7 +46,7 @@ export class Vmar extends Handle {
   static borrowed(kernel: Kernel, value: number, token: symbol): Vmar {
     if (token !== INTERNAL) throw new TypeError("use kernel.rootVmar or Vmar.root()");
     const v = new Vmar(kernel, value, INTERNAL);
-    v.#borrowed = true;
+    markBorrowed(v);
     return v;
   }
 
@@ -50,14 +55,16 @@ export class Vmar extends Handle {
     return "vmar";
   }
 
-  /** Wrap another handle value. */
-  protected rewrap(value: number): this {
-    return new Vmar(this.kernel, value, INTERNAL) as this;
-  }
+  // Brands VMARs: `Vmar.prototype.close` on anything else is a TypeError.
+  readonly #vmar = true;
 
-  /** Close the handle; a no-op for the kernel's borrowed root VMAR. Never unmaps. */
+  /**
+   * Close the handle; a no-op for the kernel's borrowed root VMAR. Never unmaps.
+   *
+   * @throws {TypeError} when called on something that is not a VMAR
+   */
   override close(): void {
-    if (!this.#borrowed) super.close();
+    if (this.#vmar) super.close();
   }
 
   /**
@@ -66,7 +73,7 @@ export class Vmar extends Handle {
    * @throws {ZxError} `ErrBadHandle`; `ErrAccessDenied` without `Rights.Inspect`
    */
   get base(): number {
-    return handleCore(this).vmarInfo(this.raw).base;
+    return handleCore(this).vmarInfo(handleValue(this)).base;
   }
 
   /**
@@ -75,7 +82,7 @@ export class Vmar extends Handle {
    * @throws {ZxError} `ErrBadHandle`; `ErrAccessDenied` without `Rights.Inspect`
    */
   get len(): number {
-    return handleCore(this).vmarInfo(this.raw).len;
+    return handleCore(this).vmarInfo(handleValue(this)).len;
   }
 
   /**
@@ -89,13 +96,11 @@ export class Vmar extends Handle {
    */
   allocate(options: number, offset: number | bigint, size: number | bigint): Vmar {
     const op = "zx_vmar_allocate";
-    const r = handleCore(this).vmarAllocate(
-      this.raw,
-      u32(options, "options", op),
-      u64(offset, "offset", op),
-      u64(size, "size", op),
-    );
-    return new Vmar(this.kernel, r.handle, INTERNAL);
+    const o = u32(options, "options", op);
+    const off = u64(offset, "offset", op);
+    const s = u64(size, "size", op);
+    const r = handleCore(this).vmarAllocate(handleValue(this), o, off, s);
+    return new Vmar(handleKernel(this), r.handle, INTERNAL);
   }
 
   /**
@@ -110,7 +115,8 @@ export class Vmar extends Handle {
    *   (`vmoOffset + ROUNDUP(len)` overflows), `ErrAlreadyExists` (SPECIFIC overlap),
    *   `ErrNoResources` (no room), `ErrNotSupported` (resizable VMO with
    *   `VmRequireNonResizable`; discardable VMO without `VmAllowFaults`), `ErrNoMemory`
-   * @throws {TypeError} when `vmo` is not a zxvm handle
+   * @throws {TypeError} when `vmo` is not a zxvm handle (a Proxy over one, or an object
+   *   inheriting from one, is not), or a number argument is not a number or bigint
    */
   map(
     options: number,
@@ -126,7 +132,7 @@ export class Vmar extends Handle {
     const l = u64(len, "len", op);
     const vmoValue = sameKernelHandle(this, vmo, op, "vmo");
     const core = handleCore(this);
-    const origin = core.vmarMap(this.raw, opts, vo, vmoValue, mo, l);
+    const origin = core.vmarMap(handleValue(this), opts, vo, vmoValue, mo, l);
     return new Mapping(core, this, origin, INTERNAL);
   }
 
@@ -139,7 +145,9 @@ export class Vmar extends Handle {
    */
   unmap(addr: number | bigint, len: number | bigint): void {
     const op = "zx_vmar_unmap";
-    handleCore(this).vmarUnmap(this.raw, u64(addr, "addr", op), u64(len, "len", op));
+    const a = u64(addr, "addr", op);
+    const l = u64(len, "len", op);
+    handleCore(this).vmarUnmap(handleValue(this), a, l);
   }
 
   /**
@@ -151,12 +159,10 @@ export class Vmar extends Handle {
    */
   protect(options: number, addr: number | bigint, len: number | bigint): void {
     const op = "zx_vmar_protect";
-    handleCore(this).vmarProtect(
-      this.raw,
-      u32(options, "options", op),
-      u64(addr, "addr", op),
-      u64(len, "len", op),
-    );
+    const o = u32(options, "options", op);
+    const a = u64(addr, "addr", op);
+    const l = u64(len, "len", op);
+    handleCore(this).vmarProtect(handleValue(this), o, a, l);
   }
 
   /**
@@ -167,7 +173,7 @@ export class Vmar extends Handle {
    *   `ErrBadState` (already destroyed), `ErrBadHandle`, `ErrWrongType`
    */
   destroy(): void {
-    handleCore(this).vmarDestroy(this.raw);
+    handleCore(this).vmarDestroy(handleValue(this));
   }
 
   /**
@@ -179,12 +185,10 @@ export class Vmar extends Handle {
    */
   opRange(op: number, addr: number | bigint, len: number | bigint): void {
     const o = "zx_vmar_op_range";
-    handleCore(this).vmarOpRange(
-      this.raw,
-      u32(op, "op", o),
-      u64(addr, "addr", o),
-      u64(len, "len", o),
-    );
+    const code = u32(op, "op", o);
+    const a = u64(addr, "addr", o);
+    const l = u64(len, "len", o);
+    handleCore(this).vmarOpRange(handleValue(this), code, a, l);
   }
 
   /**
@@ -195,6 +199,6 @@ export class Vmar extends Handle {
    *   `Rights.Inspect`
    */
   mappings(): MappingInfo[] {
-    return handleCore(this).vmarMappings(this.raw);
+    return handleCore(this).vmarMappings(handleValue(this));
   }
 }

@@ -4,9 +4,9 @@
  * @module
  */
 import { VmoOptions } from "../abi/options.ts";
-import { bytesArg, u32, u64 } from "../kernel/args.ts";
 import type { VmoInfo } from "../kernel/kernel.ts";
-import { Handle, handleCore } from "./handle.ts";
+import { bytesArg, readTarget, u32, u64 } from "./args.ts";
+import { Handle, handleCore, handleKernel, handleValue } from "./handle.ts";
 import { INTERNAL } from "./internal.ts";
 import { Kernel } from "./kernel.ts";
 
@@ -32,20 +32,19 @@ export class Vmo extends Handle {
    * @param options `VmoOptions.Default`, `Resizable`, `Discardable` (OR-ed)
    * @throws {ZxError} `ErrInvalidArgs` (unknown options or a size outside u64),
    *   `ErrOutOfRange` (larger than zxvm's largest VMO), `ErrNoMemory`
-   * @throws {TypeError} when `size` is not a number or bigint
+   * @throws {TypeError} when `size` or `options` is not a number or bigint (checked before the
+   *   default kernel is opened)
    */
   static create(size: number | bigint, options: number = VmoOptions.Default): Vmo {
-    return Kernel.default.createVmo(size, options);
+    const op = "zx_vmo_create";
+    const s = u64(size, "size", op);
+    const o = u32(options, "options", op);
+    return Kernel.default.createVmo(s, o);
   }
 
   /** Always `"vmo"`. */
   get type(): "vmo" {
     return "vmo";
-  }
-
-  /** Wrap another handle value. */
-  protected rewrap(value: number): this {
-    return new Vmo(this.kernel, value, INTERNAL) as this;
   }
 
   /**
@@ -54,34 +53,45 @@ export class Vmo extends Handle {
    *
    * @throws {ZxError} `ErrBadHandle`, `ErrAccessDenied` (no `Rights.Read`), `ErrOutOfRange`
    *   (past the end), `ErrInvalidArgs` (offset/length outside u64)
-   * @throws {TypeError} for wrong argument types
+   * @throws {TypeError} for wrong argument types (a Proxy is not a `Uint8Array`; objects are
+   *   never converted to numbers)
    */
   read(length: number | bigint, offset?: number | bigint): Uint8Array;
   /**
-   * `zx_vmo_read` into `into` (its whole length) from `offset`.
+   * `zx_vmo_read` into `into` (its whole length, as the engine knows it: own or inherited
+   * `length`/`byteLength`/`byteOffset`/`buffer` properties are not consulted) from `offset`. A
+   * detached `into` has length 0 (a 0-byte read; `offset` is still checked). Nothing is
+   * written into `into` when the call fails.
    *
    * @throws {ZxError} `ErrBadHandle`, `ErrAccessDenied` (no `Rights.Read`), `ErrOutOfRange`
+   * @throws {TypeError} when `into` is not a `Uint8Array` (a Proxy is not one) or `offset` is
+   *   not a number or bigint
    */
   read(into: Uint8Array, offset?: number | bigint): void;
   read(what: number | bigint | Uint8Array, offset: number | bigint = 0): Uint8Array | void {
     const op = "zx_vmo_read";
     const off = u64(offset, "offset", op);
-    if (what instanceof Uint8Array) {
-      handleCore(this).vmoRead(this.raw, what, off);
-      return;
+    const target = readTarget(what, op);
+    if (typeof target === "number") {
+      return handleCore(this).vmoReadNew(handleValue(this), target, off);
     }
-    return handleCore(this).vmoReadNew(this.raw, u64(what, "length", op), off);
+    handleCore(this).vmoRead(handleValue(this), target, off);
   }
 
   /**
-   * `zx_vmo_write`: copy `data` into the VMO at `offset`.
+   * `zx_vmo_write`: copy `data` into the VMO at `offset`. `data`'s bytes are the ones the engine
+   * knows (own or inherited `length`/`byteLength`/`byteOffset`/`buffer` properties are not
+   * consulted); a detached `data` is a 0-byte write (`offset` is still checked).
    *
    * @throws {ZxError} `ErrBadHandle`, `ErrAccessDenied` (no `Rights.Write`), `ErrOutOfRange`
-   * @throws {TypeError} when `data` is not a `Uint8Array`
+   * @throws {TypeError} when `data` is not a `Uint8Array` (a Proxy is not one) or `offset` is
+   *   not a number or bigint
    */
   write(data: Uint8Array, offset: number | bigint = 0): void {
     const op = "zx_vmo_write";
-    handleCore(this).vmoWrite(this.raw, bytesArg(data, "data", op), u64(offset, "offset", op));
+    const src = bytesArg(data, "data", op);
+    const off = u64(offset, "offset", op);
+    handleCore(this).vmoWrite(handleValue(this), src, off);
   }
 
   /**
@@ -90,7 +100,7 @@ export class Vmo extends Handle {
    * @throws {ZxError} `ErrBadHandle`
    */
   get size(): number {
-    return handleCore(this).vmoGetSize(this.raw);
+    return handleCore(this).vmoGetSize(handleValue(this));
   }
 
   /**
@@ -102,7 +112,8 @@ export class Vmo extends Handle {
    *   `ErrUnavailable` (not resizable), `ErrOutOfRange` (too large), `ErrBadHandle`
    */
   setSize(size: number | bigint): void {
-    handleCore(this).vmoSetSize(this.raw, u64(size, "size", "zx_vmo_set_size"));
+    const s = u64(size, "size", "zx_vmo_set_size");
+    handleCore(this).vmoSetSize(handleValue(this), s);
   }
 
   /**
@@ -112,7 +123,7 @@ export class Vmo extends Handle {
    * @throws {ZxError} `ErrAccessDenied` (no `Rights.GetProperty`), `ErrBadHandle`
    */
   get contentSize(): number {
-    return handleCore(this).vmoGetContentSize(this.raw);
+    return handleCore(this).vmoGetContentSize(handleValue(this));
   }
 
   /**
@@ -121,10 +132,8 @@ export class Vmo extends Handle {
    * @throws {ZxError} `ErrAccessDenied` (no `Rights.SetProperty`), `ErrBadHandle`
    */
   setContentSize(size: number | bigint): void {
-    handleCore(this).vmoSetContentSize(
-      this.raw,
-      u64(size, "size", "zx_object_set_property"),
-    );
+    const s = u64(size, "size", "zx_object_set_property");
+    handleCore(this).vmoSetContentSize(handleValue(this), s);
   }
 
   /**
@@ -137,12 +146,10 @@ export class Vmo extends Handle {
    */
   opRange(op: number, offset: number | bigint, size: number | bigint): void {
     const o = "zx_vmo_op_range";
-    handleCore(this).vmoOpRange(
-      this.raw,
-      u32(op, "op", o),
-      u64(offset, "offset", o),
-      u64(size, "size", o),
-    );
+    const code = u32(op, "op", o);
+    const off = u64(offset, "offset", o);
+    const len = u64(size, "size", o);
+    handleCore(this).vmoOpRange(handleValue(this), code, off, len);
   }
 
   /**
@@ -157,13 +164,11 @@ export class Vmo extends Handle {
    */
   createChild(options: number, offset: number | bigint, size: number | bigint): Vmo {
     const op = "zx_vmo_create_child";
-    const v = handleCore(this).vmoCreateChild(
-      this.raw,
-      u32(options, "options", op),
-      u64(offset, "offset", op),
-      u64(size, "size", op),
-    );
-    return new Vmo(this.kernel, v, INTERNAL);
+    const o = u32(options, "options", op);
+    const off = u64(offset, "offset", op);
+    const s = u64(size, "size", op);
+    const v = handleCore(this).vmoCreateChild(handleValue(this), o, off, s);
+    return new Vmo(handleKernel(this), v, INTERNAL);
   }
 
   /**
@@ -173,6 +178,6 @@ export class Vmo extends Handle {
    * @throws {ZxError} `ErrBadHandle`
    */
   info(): VmoInfo {
-    return handleCore(this).vmoInfo(this.raw);
+    return handleCore(this).vmoInfo(handleValue(this));
   }
 }

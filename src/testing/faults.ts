@@ -112,7 +112,7 @@ export class FaultInjector {
    */
   failNext(op: FaultOp, count = 1, status: ZxStatus = ZxStatus.ErrNoMemory): void {
     checkOpAndStatus("failNext", op, status);
-    if (!Number.isSafeInteger(count) || count < 0) {
+    if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) {
       throw new TypeError("failNext: count must be a non-negative integer");
     }
     if (count === 0) return;
@@ -149,7 +149,7 @@ export class FaultInjector {
    */
   failAt(op: FaultOp, n: number, status: ZxStatus = ZxStatus.ErrNoMemory): void {
     checkOpAndStatus("failAt", op, status);
-    if (!Number.isSafeInteger(n) || n < 1) {
+    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 1) {
       throw new TypeError("failAt: n must be a positive integer");
     }
     const at = this.#at.get(op) ?? new Map<number, ZxStatus>();
@@ -207,13 +207,23 @@ export class FaultInjector {
   }
 }
 
+// Arguments are primitives or a TypeError: nothing here converts an object (no user code runs).
 function checkOpAndStatus(fn: string, op: FaultOp, status: ZxStatus): void {
-  if (!FAULT_OPS.includes(op)) throw new TypeError(`${fn}: unknown fault op ${String(op)}`);
+  if (typeof op !== "string" || !FAULT_OPS.includes(op)) {
+    throw new TypeError(`${fn}: unknown fault op ${show(op)}`);
+  }
   if (typeof status !== "number" || status >= 0 || !ERROR_STATUSES.has(status)) {
     throw new TypeError(
-      `${fn}: status must be one of Zircon's error statuses (ZxStatus.Err*), got ${String(status)}`,
+      `${fn}: status must be one of Zircon's error statuses (ZxStatus.Err*), got ${show(status)}`,
     );
   }
+}
+
+function show(v: unknown): string {
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "number" || typeof v === "boolean" || v == null) return String(v);
+  if (typeof v === "bigint") return `${v}n`;
+  return `a ${typeof v}`;
 }
 
 class FaultMemory implements Memory {

@@ -5,12 +5,19 @@
  */
 import { EmulatedBackend } from "../backend/emulated.ts";
 import type { Backend } from "../backend/types.ts";
-import { seedArg } from "../kernel/args.ts";
 import { KernelCore } from "../kernel/kernel.ts";
 import { RetiredRange, VmarObject } from "../kernel/vm_address_region.ts";
+import { describe, optionBag, seedArg, u64 } from "../sdk/args.ts";
 import { INTERNAL, kernelCore } from "../sdk/internal.ts";
 import { Kernel } from "../sdk/kernel.ts";
 import { FaultInjectingBackend, FaultInjector } from "./faults.ts";
+
+const TEST_KERNEL_KEYS = ["seed", "rootVmarSize"] as const;
+const NO_LEAKS_KEYS = ["handles"] as const;
+
+// Live memories of a kernel that really is a TestKernel (judged by its private field, not its
+// prototype chain or its own properties), else null.
+let testKernelMemories: (k: Kernel) => number | null;
 
 /** Options for {@link testKernel}. */
 export interface TestKernelOptions {
@@ -33,6 +40,11 @@ export class TestKernel extends Kernel {
   /** The seed the kernel was opened with. */
   readonly seed: number;
   readonly #backend: FaultInjectingBackend;
+
+  static {
+    testKernelMemories = (k: Kernel): number | null =>
+      #backend in k ? (k as TestKernel).#backend.liveMemories : null;
+  }
 
   /**
    * Not for users: use {@link testKernel}.
@@ -80,16 +92,18 @@ export class TestKernel extends Kernel {
  */
 export function testKernel(options: TestKernelOptions = {}): TestKernel {
   const op = "zx_kernel_open";
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`${op}: options must be an object`);
-  }
-  const seed = options.seed === undefined ? 1 : seedArg(options.seed, op);
-  // Let Kernel.open validate rootVmarSize exactly as it does for every kernel.
-  Kernel.open({ backend: "emulated", rootVmarSize: options.rootVmarSize }).close();
+  // Each option is read once, before anything is checked.
+  const o = optionBag(options, TEST_KERNEL_KEYS, op);
+  const seed = o.seed === undefined ? 1 : seedArg(o.seed, op);
+  const rootVmarSize = o.rootVmarSize === undefined
+    ? undefined
+    : u64(o.rootVmarSize, "rootVmarSize", op);
+  // Let Kernel.open check the decoded rootVmarSize exactly as it does for every kernel.
+  Kernel.open({ backend: "emulated", rootVmarSize }).close();
   const faults = new FaultInjector();
   const inner: Backend = new EmulatedBackend("zxvm/testing: seeded emulated kernel");
   const backend = new FaultInjectingBackend(inner, faults);
-  const core = new KernelCore(backend, { seed, rootVmarSize: options.rootVmarSize });
+  const core = new KernelCore(backend, { seed, rootVmarSize });
   return new TestKernel(core, INTERNAL, faults, backend, seed);
 }
 
@@ -110,29 +124,77 @@ export class LeakError extends Error {
   /** What is left. */
   readonly report: LeakReport;
   /**
-   * Build the error and its message from a report.
+   * Build the error and its message from a report. The report is read once (each field, each
+   * pair) into a fresh copy, which {@link LeakError.report} holds.
    *
    * @param report what is left
+   * @throws {TypeError} when `report` is not a {@link LeakReport} (counts that are not numbers,
+   *   lists that are not arrays of `[number, number]` pairs)
    */
   constructor(report: LeakReport) {
+    const r = leakReportArg(report);
     const parts: string[] = [];
-    if (report.handles > 0) parts.push(`${report.handles} open handle(s)`);
-    if (report.mappings.length > 0) {
+    if (r.handles > 0) parts.push(`${r.handles} open handle(s)`);
+    if (r.mappings.length > 0) {
       parts.push(
-        `${report.mappings.length} mapping(s) at ` +
-          report.mappings.slice(0, 8).map(([a, l]) => `0x${a.toString(16)}+0x${l.toString(16)}`)
+        `${r.mappings.length} mapping(s) at ` +
+          r.mappings.slice(0, 8).map(([a, l]) => `0x${a.toString(16)}+0x${l.toString(16)}`)
             .join(", ") +
-          (report.mappings.length > 8 ? ", …" : ""),
+          (r.mappings.length > 8 ? ", …" : ""),
       );
     }
-    if (report.vmars.length > 0) {
-      parts.push(`${report.vmars.length} sub-VMAR(s) not destroyed`);
+    if (r.vmars.length > 0) {
+      parts.push(`${r.vmars.length} sub-VMAR(s) not destroyed`);
     }
-    if (report.memories > 0) parts.push(`${report.memories} memory object(s) still allocated`);
+    if (r.memories > 0) parts.push(`${r.memories} memory object(s) still allocated`);
     super(`zxvm leak: ${parts.join("; ")}`);
     this.name = "LeakError";
-    this.report = report;
+    this.report = r;
   }
+}
+
+const REPORT_KEYS = ["handles", "mappings", "vmars", "memories"] as const;
+
+function countArg(v: unknown, what: string): number {
+  if (typeof v !== "number") {
+    throw new TypeError(`LeakError: report.${what} must be a number, got ${describe(v)}`);
+  }
+  return v;
+}
+
+function pairsArg(v: unknown, what: string): Array<[number, number]> {
+  if (!Array.isArray(v)) {
+    throw new TypeError(`LeakError: report.${what} must be an array, got ${describe(v)}`);
+  }
+  const n: unknown = v.length;
+  if (typeof n !== "number") throw new TypeError(`LeakError: report.${what} is not an array`);
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < n; i++) {
+    const p: unknown = v[i];
+    if (!Array.isArray(p)) {
+      throw new TypeError(`LeakError: report.${what}[${i}] must be an [addr, len] pair`);
+    }
+    const a: unknown = p[0];
+    const l: unknown = p[1];
+    if (typeof a !== "number" || typeof l !== "number") {
+      throw new TypeError(`LeakError: report.${what}[${i}] must hold two numbers`);
+    }
+    out.push([a, l]);
+  }
+  return out;
+}
+
+function leakReportArg(v: unknown): LeakReport {
+  if (typeof v !== "object" || v === null) {
+    throw new TypeError(`LeakError: report must be an object, got ${describe(v)}`);
+  }
+  const o = optionBag(v, REPORT_KEYS, "LeakError");
+  return {
+    handles: countArg(o.handles, "handles"),
+    mappings: pairsArg(o.mappings, "mappings"),
+    vmars: pairsArg(o.vmars, "vmars"),
+    memories: countArg(o.memories, "memories"),
+  };
 }
 
 /** Options for {@link assertNoLeaks}. */
@@ -155,13 +217,11 @@ export interface NoLeaksOptions {
  */
 export function assertNoLeaks(kernel: Kernel, options: NoLeaksOptions = {}): LeakReport {
   const core = kernelCore(kernel);
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError("assertNoLeaks: options must be an object");
-  }
-  const expected = options.handles ?? 0;
+  const o = optionBag(options, NO_LEAKS_KEYS, "assertNoLeaks");
+  const expected = o.handles ?? 0;
   if (typeof expected !== "number" || !Number.isSafeInteger(expected) || expected < 0) {
     throw new TypeError(
-      `assertNoLeaks: options.handles must be a non-negative integer, got ${String(expected)}`,
+      `assertNoLeaks: options.handles must be a non-negative integer, got ${describe(expected)}`,
     );
   }
   const report: LeakReport = { handles: 0, mappings: [], vmars: [], memories: 0 };
@@ -175,9 +235,8 @@ export function assertNoLeaks(kernel: Kernel, options: NoLeaksOptions = {}): Lea
     }
   }
   // With handles still expected open, their memory is legitimately allocated.
-  if (kernel instanceof TestKernel && expected === 0) {
-    report.memories = kernel.liveMemories;
-  }
+  const memories = testKernelMemories(kernel);
+  if (memories !== null && expected === 0) report.memories = memories;
   if (
     report.handles > 0 || report.mappings.length > 0 || report.vmars.length > 0 ||
     report.memories > 0
