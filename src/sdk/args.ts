@@ -160,6 +160,11 @@ export function bytesArg(v: unknown, name: string, op: string): Uint8Array {
   if (!isUint8Array(v)) {
     throw new TypeError(`${op}: ${name} must be a Uint8Array, got ${describe(v)}`);
   }
+  return viewOf(v);
+}
+
+/** A fresh fixed-length view of what `v` (a real `Uint8Array`) holds now. */
+function viewOf(v: Uint8Array): Uint8Array {
   const n = u8Length(v);
   // A detached buffer cannot be viewed again; 0 bytes of it are 0 bytes of anything.
   return n === 0 ? new U8(0) : u8Slice(v, 0, n);
@@ -173,7 +178,7 @@ export function bytesArg(v: unknown, name: string, op: string): Uint8Array {
  * @throws {ZxError} `ErrInvalidArgs` for a length outside u64
  */
 export function readTarget(v: unknown, op: string): Uint8Array | number {
-  if (isUint8Array(v)) return bytesArg(v, "into", op);
+  if (isUint8Array(v)) return viewOf(v);
   if (typeof v !== "number" && typeof v !== "bigint") {
     throw new TypeError(
       `${op}: the first argument must be a length (number or bigint) or a Uint8Array, got ${
