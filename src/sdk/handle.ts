@@ -76,8 +76,8 @@ export abstract class Handle implements Disposable {
     return this.#kernel;
   }
 
-  /** `"vmo"` or `"vmar"`. */
-  abstract get type(): "vmo" | "vmar";
+  /** `"vmo"`, `"vmar"` or `"channel"`. */
+  abstract get type(): "vmo" | "vmar" | "channel";
 
   /**
    * The object's koid.
@@ -236,7 +236,7 @@ export function handleCore(h: Handle): KernelCore {
  */
 export function sameKernelHandle(self: Handle, other: unknown, op: string, what: string): number {
   if (!(other instanceof Handle)) {
-    throw new TypeError(`${op}: ${what} must be a zxvm handle (Vmo or Vmar)`);
+    throw new TypeError(`${op}: ${what} must be a zxvm handle (Vmo, Vmar or Channel)`);
   }
   if (handleCoreImpl(other) !== handleCoreImpl(self)) {
     throw new ZxError(ZxStatus.ErrBadHandle, op, `${what} belongs to another kernel`);
