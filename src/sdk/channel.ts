@@ -121,8 +121,10 @@ export class Channel extends Handle {
         throw new TypeError(`${op}: bytes must be a Uint8Array`);
       }
       const o = u32(options, "options", op);
+      const n = u8Length(bytes); // 0 for a detached array, which no view can be made over
+      const plain = n === 0 ? new Uint8Array(0) : u8Slice(bytes, 0, n);
       called = true;
-      core.channelWrite(this.raw, o, u8Slice(bytes, 0, u8Length(bytes)), values);
+      core.channelWrite(this.raw, o, plain, values);
     } catch (e) {
       // The kernel consumes the handles on its own failures; these happened before it.
       if (!called) core.removeHandles(values);
