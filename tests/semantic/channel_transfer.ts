@@ -300,6 +300,29 @@ function lifetime(t: SuiteContext): void {
     });
   });
 
+  it("the receiving kernel's close leaves the sender's VMO (and its memfd) alone", () => {
+    withTwo(t, (a, b) => {
+      const [inA, inB] = a.createChannel(0, b);
+      const { vmo, marker } = markedVmo(a);
+      const native = a.backend === "native";
+      const ino = native ? inodeWithMarker(marker) : -1;
+      using keep = vmo.duplicate();
+      using mapA = a.rootVmar.map(RW, 0, keep, 0, 2 * P);
+      inA.write(new Uint8Array(0), [vmo]);
+      const got = inB.read().handles[0] as Vmo;
+      b.rootVmar.map(RW, 0, got, 0, 2 * P).write(P, marker); // left mapped in b
+      b.close();
+      assert.equal(got.valid, false);
+      if (native) assert.equal(fdsOnInode(ino), 1, "b's close did not close a's memfd");
+      assert.deepEqual(mapA.read(P, 16), marker, "what b wrote is there");
+      assert.equal(keep.info().numMappings, 1, "b's mapping went with b");
+      mapA.write(0, marker);
+      assert.deepEqual(keep.read(16, 0), marker);
+      assert.equal(inA.signals, PC);
+      inA.close();
+    });
+  });
+
   it("a handle moved away does not count in either kernel's handleCount while in flight", () => {
     withTwo(t, (a, b) => {
       const [inA, inB] = a.createChannel(0, b);
