@@ -17,7 +17,21 @@ import { INTERNAL } from "./internal.ts";
 import { Kernel } from "./kernel.ts";
 import { Vmo } from "./vmo.ts";
 
-/** A message read from a channel: its bytes and the handles it carried, now the reader's. */
+/**
+ * A message read from a channel: its bytes and the handles it carried, now the reader's.
+ *
+ * @example
+ * ```ts
+ * import { Channel, type ChannelMessage, Vmo } from "../../mod.ts";
+ * const [a, b] = Channel.create();
+ * a.write(new Uint8Array([1, 2]), [Vmo.create(4096)]);
+ * const msg: ChannelMessage = b.read();
+ * console.log(msg.bytes.length, msg.handles[0].type); // 2 "vmo"
+ * for (const h of msg.handles) h.close();
+ * a.close();
+ * b.close();
+ * ```
+ */
 export interface ChannelMessage {
   /** The bytes (a private copy). */
   bytes: Uint8Array;
