@@ -2,8 +2,9 @@
  * # zxvm
  *
  * Zircon-style virtual memory for Deno and Node: VMOs (sized containers of pages), VMARs
- * (ranges of address space) and handles with rights — over real Linux memory (memfd + mmap
- * through a small C shim) or a pure TypeScript emulation with the same semantics.
+ * (ranges of address space), handles with rights and channels that move handles between
+ * kernels — over real Linux memory (memfd + mmap through a small C shim) or a pure TypeScript
+ * emulation with the same semantics.
  *
  * @example
  * ```ts
@@ -19,6 +20,8 @@
  * @module
  */
 export {
+  ChannelLimits,
+  ChannelOptions,
   type FaultInfo,
   Rights,
   Signals,
@@ -32,6 +35,7 @@ export {
   ZxVmOption,
 } from "./src/abi/mod.ts";
 export type { BasicInfo, MappingInfo, VmoInfo } from "./src/kernel/kernel.ts";
+export { Channel, type ChannelMessage } from "./src/sdk/channel.ts";
 export { Handle, type WaitOptions } from "./src/sdk/handle.ts";
 export { Kernel, type KernelOptions } from "./src/sdk/kernel.ts";
 export type { BackendChoice } from "./src/backend/select.ts";

@@ -1,5 +1,5 @@
 /**
- * Zircon's numbers: statuses, rights, options, operations and signals. No logic.
+ * Zircon's numbers: statuses, rights, options, operations, signals and channel limits. No logic.
  *
  * @module
  */
@@ -8,3 +8,4 @@ export { Rights } from "./rights.ts";
 export { VmoChildOptions, VmoOp, VmoOptions, ZxVmOption } from "./options.ts";
 export { Signals, VmoInfoFlags } from "./signals.ts";
 export { type FaultInfo, ZxError } from "./error.ts";
+export { ChannelLimits, ChannelOptions } from "./channel.ts";

@@ -5,7 +5,7 @@
  */
 
 /**
- * Every Zircon right, plus the default rights zxvm puts on new VMO and VMAR handles.
+ * Every Zircon right, plus the default rights zxvm puts on new VMO, VMAR and channel handles.
  *
  * @example
  * ```ts
@@ -73,6 +73,11 @@ export const Rights = {
    * matching its `VmCanMapRead`/`Write`/`Execute` flags.
    */
   DefaultVmar: 0x208003,
+  /**
+   * `ZX_DEFAULT_CHANNEL_RIGHTS` (0xF00E): TRANSFER | WAIT | INSPECT | READ | WRITE | SIGNAL |
+   * SIGNAL_PEER — `ZX_RIGHTS_BASIC` without DUPLICATE, so a channel endpoint has one handle.
+   */
+  DefaultChannel: 0xF00E,
 } as const;
 Object.freeze(Rights);
 

@@ -10,6 +10,12 @@ export const Signals = {
   None: 0,
   /** `ZX_VMO_ZERO_CHILDREN` (`1 << 3`): the VMO has no live children. */
   VmoZeroChildren: 1 << 3,
+  /** `ZX_CHANNEL_READABLE` (`1 << 0`): a message is queued on this channel endpoint. */
+  ChannelReadable: 1 << 0,
+  /** `ZX_CHANNEL_WRITABLE` (`1 << 1`): the peer endpoint is open, so writes can succeed. */
+  ChannelWritable: 1 << 1,
+  /** `ZX_CHANNEL_PEER_CLOSED` (`1 << 2`): the peer endpoint was closed. */
+  ChannelPeerClosed: 1 << 2,
   /** `ZX_OBJECT_SIGNAL_0`. */
   ObjectSignal0: 1 << 0,
   /** `ZX_OBJECT_SIGNAL_1`. */

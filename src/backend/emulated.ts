@@ -440,6 +440,13 @@ export class EmulatedBackend implements Backend {
     return new EmulatedAddressSpace(hint ?? 2 ** 32, size);
   }
   /**
+   * Emulated memory is plain garbage-collected storage that depends on no backend: any memory
+   * object of this kind can simply be kept.
+   */
+  adopt(_mem: Memory): boolean {
+    return true;
+  }
+  /**
    * Revoke a view: the memory moves the segment's bytes to a fresh buffer and detaches the
    * old one, so the view (and any other view over that segment) has length 0 afterwards.
    */

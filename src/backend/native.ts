@@ -147,9 +147,9 @@ export class NativeMemory implements Memory {
   readonly fd: number;
   #size: number;
   #closed = false;
-  readonly #calls: ShimCalls;
+  #calls: ShimCalls;
   readonly #ps: number;
-  readonly #owner: NativeBackend;
+  #owner: NativeBackend;
   #wins: (Window | undefined)[] = [];
   // Fast path (chunk 0): the window view, its known-page map, and how far it may be used.
   #v0: Uint8Array | null = null;
@@ -179,6 +179,25 @@ export class NativeMemory implements Memory {
   /** Whether {@link NativeMemory.close} has run. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** The backend that owns this memory now. */
+  get owner(): NativeBackend {
+    return this.#owner;
+  }
+
+  /**
+   * Move to `owner` (see {@link NativeBackend.adopt}): from now on this memory calls the shim
+   * through `owner`'s table. The memfd and the windows stay as they are (both belong to the
+   * process, not to a loaded library).
+   *
+   * @internal
+   */
+  rehome(owner: NativeBackend): void {
+    const old = this.#owner;
+    this.#owner = owner;
+    this.#calls = owner.calls;
+    old.forget(this);
   }
 
   /**
@@ -772,6 +791,20 @@ export class NativeBackend implements Backend {
     const as = new NativeAddressSpace(this, base, size);
     this.#live.add(as);
     return as;
+  }
+
+  /**
+   * Take over a native memory of another native backend of this realm that is closing while
+   * the memory is still in use (see {@link Backend.adopt}); false for anything else.
+   */
+  adopt(mem: Memory): boolean {
+    if (this.#closed || !(mem instanceof NativeMemory) || mem.closed) return false;
+    if (mem.owner !== this) {
+      if (this.pageSize !== mem.owner.pageSize) return false;
+      mem.rehome(this);
+      this.#live.add(mem);
+    }
+    return true;
   }
 
   /** Detach `view` (its length becomes 0). */

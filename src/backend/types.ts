@@ -145,6 +145,14 @@ export interface Backend {
    */
   createAddressSpace(size: number, hint?: number): AddressSpace;
   /**
+   * Take over `mem`, a memory object that another backend of the same kind in this JS realm
+   * created: that backend is closing while memory it made is still in use elsewhere (a VMO sent
+   * to another kernel outlives the kernel that created it). Afterwards this backend owns `mem`
+   * (its {@link Backend.close} closes it, and `mem` no longer depends on the closing backend).
+   * Returns false when it cannot; the memory is then released.
+   */
+  adopt(mem: Memory): boolean;
+  /**
    * Make `view` unusable: afterwards it has length 0 and touching it cannot reach the memory.
    * Views from native memory must be detached before that memory goes away (a stale native
    * view is a use-after-unmap: SIGSEGV/SIGBUS). Backends whose views alias garbage-collected

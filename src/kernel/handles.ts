@@ -13,18 +13,23 @@
 export const ObjType = {
   /** `ZX_OBJ_TYPE_VMO`. */
   Vmo: 3,
+  /** `ZX_OBJ_TYPE_CHANNEL`. */
+  Channel: 4,
   /** `ZX_OBJ_TYPE_VMAR`. */
   Vmar: 18,
 } as const;
 
 /** Base of every kernel object. */
 export abstract class KObject {
-  /** Number of live handles to this object. */
+  /**
+   * Number of live handles to this object: those in handle tables and those travelling in a
+   * channel message (a handle in a message is still a handle, as in Zircon).
+   */
   handleCount = 0;
   /** @param koid the object's kernel object id */
   constructor(readonly koid: number) {}
-  /** `"vmo"` or `"vmar"`. */
-  abstract get type(): "vmo" | "vmar";
+  /** `"vmo"`, `"vmar"` or `"channel"`. */
+  abstract get type(): "vmo" | "vmar" | "channel";
   /** The `ZX_OBJ_TYPE_*` number. */
   abstract get zxType(): number;
 }
@@ -59,6 +64,15 @@ export class HandleTable {
 
   /** Issue a new handle to `obj` with `rights`. */
   add(obj: KObject, rights: number): HandleEntry {
+    obj.handleCount++;
+    return this.moveIn(obj, rights);
+  }
+
+  /**
+   * Install a handle that already counts in `obj.handleCount` (one read out of a channel
+   * message) under a new value of this table.
+   */
+  moveIn(obj: KObject, rights: number): HandleEntry {
     let value: number;
     do {
       const c = ++this.#counter & 0x3FFFFFFF;
@@ -67,7 +81,6 @@ export class HandleTable {
     } while (this.#map.has(value));
     const entry: HandleEntry = { value, obj, rights };
     this.#map.set(value, entry);
-    obj.handleCount++;
     return entry;
   }
 
@@ -79,6 +92,14 @@ export class HandleTable {
   /** Remove the entry. */
   delete(entry: HandleEntry): void {
     if (this.#map.delete(entry.value)) entry.obj.handleCount--;
+  }
+
+  /**
+   * Remove the entry but keep it counted in `obj.handleCount`: the handle leaves this table
+   * for a channel message. Returns false when the entry was not in the table.
+   */
+  moveOut(entry: HandleEntry): boolean {
+    return this.#map.delete(entry.value);
   }
 
   /** Every live entry. */

@@ -2,7 +2,7 @@
  * One Zircon kernel: the handle table, koids and lifetime, over a {@link Backend}. The
  * syscalls live in `syscalls/` (argument and rights checks, in Zircon's order) and the
  * semantics in the objects (`vm_object.ts`, `vm_address_region.ts`, `vm_mapping.ts`,
- * `access.ts`); this class is the shell the SDK calls through. Every check happens before any
+ * `access.ts`, `channel.ts`); this class is the shell the SDK calls through. Every check happens before any
  * state changes, and multi-step changes roll back, so a call that throws has changed nothing.
  *
  * Arguments arrive decoded by the SDK (`src/sdk/args.ts`): handle values and flag words as u32
@@ -16,9 +16,12 @@ import { Rights, rightsName } from "../abi/rights.ts";
 import { ZxStatus } from "../abi/status.ts";
 import type { AddressSpace, Backend } from "../backend/types.ts";
 import { readAt, writeAt } from "./access.ts";
+import { ChannelObject, releaseObjects } from "./channel.ts";
 import { CAN_MAP_RWX } from "./flags.ts";
-import { type HandleEntry, HandleTable } from "./handles.ts";
+import { type HandleEntry, HandleTable, type KObject } from "./handles.ts";
 import { Prng } from "./prng.ts";
+import { KOID_RANGE, leave, memberOfKind, releaseKoidSlot, takeKoidSlot } from "./realm.ts";
+import * as channel from "./syscalls/channel.ts";
 import * as handle from "./syscalls/handle.ts";
 import * as object from "./syscalls/object.ts";
 import * as vmar from "./syscalls/vmar.ts";
@@ -31,11 +34,13 @@ import {
   type MappingOrigin,
   MappingRecord,
   originView,
+  unhookRecord,
   type VmContext,
 } from "./vm_mapping.ts";
 import { MemoryPool, type VmoInfo, VmoObject } from "./vm_object.ts";
 
 export type { BasicInfo } from "./syscalls/handle.ts";
+export type { ChannelReadResult } from "./syscalls/channel.ts";
 export type { MappingInfo, VmoInfo };
 
 const S = ZxStatus;
@@ -66,7 +71,8 @@ export class KernelCore {
   readonly rootHandle: number;
   /** The handle table. */
   readonly handles: HandleTable;
-  #nextKoid = 1024;
+  readonly #koidSlot: number;
+  #nextKoid: number;
   #closed = false;
 
   /** Open a kernel over `backend` (which it then owns). */
@@ -82,6 +88,13 @@ export class KernelCore {
     // aligned to 4 GiB so alignment tests see realistic addresses.
     const hint = (1 + prng.below(2 ** 14)) * 2 ** 32;
     this.aspace = backend.createAddressSpace(size, hint);
+    try {
+      this.#koidSlot = takeKoidSlot();
+    } catch (x) {
+      this.aspace.close();
+      throw x;
+    }
+    this.#nextKoid = this.#koidSlot * KOID_RANGE + 1024;
     this.ctx = {
       backend,
       aspace: this.aspace,
@@ -103,6 +116,11 @@ export class KernelCore {
   /** Whether {@link KernelCore.close} has run. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** The backend's kind (what memory a VMO sent here must be made of). */
+  get kind(): "native" | "emulated" {
+    return this.backend.kind;
   }
 
   /** A fresh koid. */
@@ -150,11 +168,15 @@ export class KernelCore {
     }
   }
 
-  /** Remove a handle: its waits are cancelled and its object may be destroyed. */
+  /**
+   * Remove a handle: its waits are cancelled and its object may be destroyed (a channel
+   * endpoint closes: its peer sees PEER_CLOSED, the handles queued for it are closed).
+   */
   dropHandle(e: HandleEntry): void {
     this.handles.delete(e);
-    object.cancelWaits(e.obj, e.value, "the handle was closed");
+    object.cancelWaits(e.obj, this, e.value, "the handle was closed");
     if (e.obj instanceof VmoObject) e.obj.maybeDestroy();
+    else if (e.obj instanceof ChannelObject) releaseObjects([e.obj]);
   }
 
   /** The entry for a live handle, or throws `ErrBadHandle`. */
@@ -200,6 +222,27 @@ export class KernelCore {
   /** `zx_object_wait_one` (see `syscalls/object.ts`). */
   waitOne(value: number, mask: number, deadline: number, signal?: AbortSignal): Promise<number> {
     return object.waitOne(this, value, mask, deadline, signal);
+  }
+  /** `zx_channel_create`: two connected endpoints, the second in `peer` (default: here). */
+  channelCreate(options: number, peer: KernelCore = this): [number, number] {
+    return channel.channelCreate(this, options, peer);
+  }
+  /** `zx_channel_write`: every handle in `handles` is consumed, also on failure. */
+  channelWrite(value: number, options: number, bytes: Uint8Array, handles: number[]): void {
+    channel.channelWrite(this, value, options, bytes, handles);
+  }
+  /** `zx_channel_read` of a message of at most `numBytes` bytes and `numHandles` handles. */
+  channelRead(
+    value: number,
+    options: number,
+    numBytes: number,
+    numHandles: number,
+  ): channel.ChannelReadResult {
+    return channel.channelRead(this, value, options, numBytes, numHandles);
+  }
+  /** Close every listed live handle (a channel write the SDK refused after reading the list). */
+  removeHandles(handles: number[]): void {
+    channel.removeHandles(this, handles);
   }
   /** `zx_vmo_create`. */
   vmoCreate(size: number, options: number): number {
@@ -310,10 +353,15 @@ export class KernelCore {
 
   // ---------------------------------------------------------------- lifetime
 
-  /** Release everything: handles, mappings, memory, the address space and the backend. */
+  /**
+   * Release everything: handles, mappings, memory, the address space and the backend. Objects
+   * that other kernels still reach (sent through channels) live on: channel peers elsewhere see
+   * PEER_CLOSED, and memory of VMOs still in use moves to another open kernel of this kind.
+   */
   close(): void {
     if (this.#closed) return;
     // Views go first; memory an escaped view may reach stays (as private zero pages).
+    const records: MappingRecord[] = [];
     const stack: Array<VmarObject | MappingRecord> = [this.root];
     while (stack.length > 0) {
       const c = stack.pop() as VmarObject | MappingRecord;
@@ -321,20 +369,35 @@ export class KernelCore {
         dropView(this.ctx, c.origin);
         const part = escapedPart(this.ctx, c, c.start, c.end);
         if (part !== null) this.aspace.retire(part[0], part[1] - part[0]);
+        records.push(c);
       } else if (!(c instanceof RetiredRange)) {
         for (const x of c.children.all()) stack.push(x);
       }
     }
     for (const e of this.handles.entries()) {
-      object.cancelWaits(e.obj, null, "the kernel was closed");
+      object.cancelWaits(e.obj, this, null, "the kernel was closed");
     }
     this.#closed = true;
-    // Every handle is closed with the kernel (handleCount reads 0 afterwards).
-    for (const e of this.handles.entries()) this.handles.delete(e);
+    // Every handle is closed with the kernel (handleCount reads 0 afterwards), and every
+    // mapping goes with the address space.
+    const lost: KObject[] = [];
+    for (const e of this.handles.entries()) {
+      this.handles.delete(e);
+      lost.push(e.obj);
+    }
+    for (const r of records) {
+      unhookRecord(r);
+      lost.push(r.vmo);
+    }
+    releaseObjects(lost);
+    const member = leave(this);
+    releaseKoidSlot(this.#koidSlot, member);
     try {
       this.aspace.close();
     } finally {
-      this.ctx.pool.releaseAll();
+      // Memory still live here belongs to VMOs other kernels reach.
+      const next = member ? memberOfKind(this.kind, this) : null;
+      this.ctx.pool.handOver(next === null ? null : next.ctx.pool);
       this.backend.close();
     }
   }

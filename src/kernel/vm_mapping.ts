@@ -135,9 +135,13 @@ export function addRecord(rec: MappingRecord): void {
   rec.origin.pieces.push(rec);
 }
 
-function removeBooks(rec: MappingRecord): void {
-  rec.parent.children.remove(rec);
-  rec.parent.free.give(rec.start, rec.end);
+/**
+ * Take `rec` out of its VMO's records (O(1)); the VMO may then be destroyable. Kernel close
+ * does only this, since the VMAR tree goes with the kernel but the VMO may be another kernel's
+ * too.
+ */
+export function unhookRecord(rec: MappingRecord): void {
+  if (rec.vmoSlot < 0) return;
   const recs = rec.vmo.records;
   const last = recs.pop() as MappingRecord;
   if (last !== rec) {
@@ -145,6 +149,12 @@ function removeBooks(rec: MappingRecord): void {
     last.vmoSlot = rec.vmoSlot;
   }
   rec.vmoSlot = -1;
+}
+
+function removeBooks(rec: MappingRecord): void {
+  rec.parent.children.remove(rec);
+  rec.parent.free.give(rec.start, rec.end);
+  unhookRecord(rec);
   const pieces = rec.origin.pieces;
   const i = pieces.indexOf(rec);
   if (i >= 0) {

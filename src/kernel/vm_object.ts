@@ -21,6 +21,8 @@ const S = ZxStatus;
 
 /** A pending `waitOne`. */
 export interface Waiter {
+  /** The kernel whose handle waits (objects sent through channels are shared by kernels). */
+  readonly owner: object;
   /** The handle value waited on (closing it cancels the wait). */
   readonly handle: number;
   /** Signals that satisfy the wait. */
@@ -55,7 +57,14 @@ export interface VmoInfo {
   handleRights: number;
 }
 
-/** The memory objects one kernel has created and not yet released. */
+/** The pool each live memory object belongs to now (a memory moves when its kernel closes). */
+const homes = new WeakMap<Memory, MemoryPool>();
+
+/**
+ * The memory objects one kernel hosts: those it created and not yet released, and those it
+ * adopted from a kernel that closed while another kernel still used them (a VMO sent through a
+ * channel outlives the kernel that made it).
+ */
 export class MemoryPool {
   readonly #backend: Backend;
   readonly #live = new Set<Memory>();
@@ -65,22 +74,49 @@ export class MemoryPool {
     this.#backend = backend;
   }
 
+  /** The kind of memory this pool hosts (its backend's kind). */
+  get kind(): "native" | "emulated" {
+    return this.#backend.kind;
+  }
+
   /** Create `size` bytes (a page multiple) of zero memory for syscall `op`. */
   create(size: number, op: string): Memory {
     const mem = backendCall(op, () => this.#backend.createMemory(size));
     this.#live.add(mem);
+    homes.set(mem, this);
     return mem;
   }
 
-  /** Release `mem` (once). */
+  /** Release `mem` (once), in whichever pool hosts it now. */
   release(mem: Memory): void {
-    if (this.#live.delete(mem)) mem.close();
+    const home = homes.get(mem);
+    if (home === undefined) return;
+    homes.delete(mem);
+    home.#live.delete(mem);
+    mem.close();
   }
 
-  /** Release everything still live (kernel close). */
-  releaseAll(): void {
-    for (const m of this.#live) m.close();
+  /**
+   * Kernel close: the memory objects still hosted here belong to VMOs that other kernels still
+   * reach. Each moves to `next` when its backend adopts it; the others (no `next`: no open
+   * kernel of this kind can reach them any more) are released.
+   */
+  handOver(next: MemoryPool | null): void {
+    for (const m of this.#live) {
+      homes.delete(m);
+      if (next !== null && next !== this && next.#backend.adopt(m)) {
+        next.#live.add(m);
+        homes.set(m, next);
+      } else {
+        m.close();
+      }
+    }
     this.#live.clear();
+  }
+
+  /** Release everything still hosted here. */
+  releaseAll(): void {
+    this.handOver(null);
   }
 }
 
@@ -95,6 +131,8 @@ export class VmoObject extends KObject {
   readonly memOffset: number;
   /** How it was made; slices share their parent's memory, the others own theirs. */
   readonly kind: VmoKind;
+  /** The backend kind of its memory: only kernels of that kind can receive the VMO. */
+  readonly memoryKind: "native" | "emulated";
   /** Size in bytes (a page multiple). */
   size: number;
   /** Content size (`ZX_PROP_VMO_CONTENT_SIZE`), unrounded. */
@@ -152,6 +190,7 @@ export class VmoObject extends KObject {
   ) {
     super(koid);
     this.#pool = pool;
+    this.memoryKind = pool.kind;
     this.mem = init.mem;
     this.memOffset = init.memOffset;
     this.kind = init.kind;
@@ -240,7 +279,10 @@ export class VmoObject extends KObject {
     return child;
   }
 
-  /** A snapshot of `[offset, offset+rounded)` (an eager copy; checked by the caller). */
+  /**
+   * A snapshot of `[offset, offset+rounded)` (an eager copy; checked by the caller), whose
+   * memory comes from `pool` (the kernel making the call; by default this VMO's).
+   */
   createSnapshot(
     koid: number,
     offset: number,
@@ -248,17 +290,18 @@ export class VmoObject extends KObject {
     size: number,
     options: number,
     op: string,
+    pool: MemoryPool = this.#pool,
   ): VmoObject {
     const C = VmoChildOptions;
-    const mem = this.#pool.create(rounded, op);
+    const mem = pool.create(rounded, op);
     const copyLen = Math.min(rounded, Math.max(0, this.size - offset));
     try {
       if (copyLen > 0) mem.copyFrom(this.mem, this.memOffset + offset, 0, copyLen);
     } catch (x) {
-      this.#pool.release(mem);
+      pool.release(mem);
       throw backendFailure(op, x);
     }
-    const child = new VmoObject(koid, this.#pool, {
+    const child = new VmoObject(koid, pool, {
       mem,
       memOffset: 0,
       kind: "snapshot",

@@ -98,8 +98,8 @@ export abstract class Handle implements Disposable {
     return this.#kernel;
   }
 
-  /** `"vmo"` or `"vmar"`. */
-  abstract get type(): "vmo" | "vmar";
+  /** `"vmo"`, `"vmar"` or `"channel"`. */
+  abstract get type(): "vmo" | "vmar" | "channel";
 
   /**
    * The object's koid.
@@ -265,6 +265,11 @@ export function handleValue(h: Handle): number {
   return handleValueImpl(h);
 }
 
+/** Whether `v` is a real zxvm handle object (has the private state; zxvm-internal). */
+export function isHandle(v: unknown): v is Handle {
+  return isHandleImpl(v);
+}
+
 /** Make `h` the borrowed root VMAR handle: closing it does nothing (zxvm-internal). */
 export function markBorrowed(h: Handle): void {
   markBorrowedImpl(h);
@@ -285,7 +290,7 @@ export function handleKernel(h: Handle): Kernel {
  */
 export function sameKernelHandle(self: Handle, other: unknown, op: string, what: string): number {
   if (!isHandleImpl(other)) {
-    throw new TypeError(`${op}: ${what} must be a zxvm handle (Vmo or Vmar)`);
+    throw new TypeError(`${op}: ${what} must be a zxvm handle (Vmo, Vmar or Channel)`);
   }
   if (handleCoreImpl(other) !== handleCoreImpl(self)) {
     throw new ZxError(ZxStatus.ErrBadHandle, op, `${what} belongs to another kernel`);

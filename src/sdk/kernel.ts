@@ -11,7 +11,8 @@ import { getEnv } from "../backend/env.ts";
 import { type BackendChoice, openBackend } from "../backend/select.ts";
 import { KernelCore } from "../kernel/kernel.ts";
 import { describe, optionBag, seedArg, u32, u64 } from "./args.ts";
-import { INTERNAL, registerKernel } from "./internal.ts";
+import { Channel } from "./channel.ts";
+import { INTERNAL, kernelCore, registerKernel } from "./internal.ts";
 import { Vmar } from "./vmar.ts";
 import { Vmo } from "./vmo.ts";
 
@@ -183,6 +184,42 @@ export class Kernel implements Disposable {
     const o = u32(options, "options", op);
     if (this.#core.closed) throw new ZxError(ZxStatus.ErrBadState, op, "the kernel was closed");
     return new Vmo(this, this.#core.vmoCreate(s, o), INTERNAL);
+  }
+
+  /**
+   * `zx_channel_create` on this kernel: two connected endpoints with `Rights.DefaultChannel`.
+   * With `peer` (another open kernel of this JS realm), the second endpoint is installed in
+   * `peer` instead — the first channel between two kernels, as a Zircon process receives its
+   * bootstrap channel; handles, endpoints included, then travel through it.
+   *
+   * @param options must be 0
+   * @param peer the kernel that gets the second endpoint (default: this one)
+   * @throws {ZxError} `ErrInvalidArgs` (options not 0), `ErrBadState` (this kernel or `peer`
+   *   closed)
+   * @throws {TypeError} when `options` is not a number or `peer` not a zxvm kernel
+   * @example
+   * ```ts
+   * import { Kernel } from "../../mod.ts";
+   * using a = Kernel.open({ backend: "emulated" });
+   * using b = Kernel.open({ backend: "emulated" });
+   * const [inA, inB] = a.createChannel(0, b);
+   * inA.write(new TextEncoder().encode("hello, b"));
+   * console.log(new TextDecoder().decode(inB.read().bytes), inB.kernel === b); // "hello, b" true
+   * ```
+   */
+  createChannel(options: number = 0, peer?: Kernel): [Channel, Channel] {
+    const op = "zx_channel_create";
+    const o = u32(options, "options", op);
+    let peerCore: KernelCore | undefined;
+    if (peer !== undefined) {
+      if (!(peer instanceof Kernel)) throw new TypeError(`${op}: peer must be a zxvm Kernel`);
+      peerCore = kernelCore(peer);
+    }
+    if (this.#core.closed || peerCore?.closed) {
+      throw new ZxError(ZxStatus.ErrBadState, op, "the kernel was closed");
+    }
+    const [a, b] = this.#core.channelCreate(o, peerCore);
+    return [new Channel(this, a, INTERNAL), new Channel(peer ?? this, b, INTERNAL)];
   }
 
   /** Close every handle, unmap everything and release all memory. Idempotent. */

@@ -370,6 +370,10 @@ export class FaultInjectingBackend implements Backend {
   createAddressSpace(size: number, hint?: number): AddressSpace {
     return new FaultAddressSpace(this.#inner.createAddressSpace(size, hint), this.#faults);
   }
+  /** Forwarded (the memory keeps the fault schedule of the kernel that created it). */
+  adopt(mem: Memory): boolean {
+    return this.#inner.adopt(unwrap(mem));
+  }
   /** Forwarded. */
   detach(view: Uint8Array): void {
     this.#inner.detach(view);

@@ -7,6 +7,8 @@
 import { describe } from "node:test";
 import type { Kernel } from "../../mod.ts";
 import { bigTests } from "./big.ts";
+import { channelTests } from "./channel.ts";
+import { channelTransferTests } from "./channel_transfer.ts";
 import { childTests } from "./children.ts";
 import { constantsTests } from "./constants.ts";
 import { handleTests } from "./handle.ts";
@@ -37,5 +39,7 @@ export function semanticSuite(label: string, open: () => Kernel): void {
     vmarTests(t);
     mappingTests(t);
     bigTests(t);
+    channelTests(t);
+    channelTransferTests(t);
   });
 }

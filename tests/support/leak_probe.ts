@@ -30,14 +30,14 @@ function inodeOfFd(fd: string): number {
 }
 
 /** Descriptors of this process on inode `ino`. */
-function fdsOnInode(ino: number): number {
+export function fdsOnInode(ino: number): number {
   let n = 0;
   for (const fd of readdirSync("/proc/self/fd")) if (inodeOfFd(fd) === ino) n++;
   return n;
 }
 
 /** Areas of `/proc/self/maps` that map inode `ino` (a mapping, or a physmap window). */
-function areasOnInode(ino: number): number {
+export function areasOnInode(ino: number): number {
   return readFileSync("/proc/self/maps", "utf8").split("\n").filter((l) => {
     const f = l.split(/\s+/);
     return f.length >= 6 && Number(f[4]) === ino && l.includes("memfd:zxvm");
@@ -48,7 +48,7 @@ function areasOnInode(ino: number): number {
  * The inode of the memfd holding `marker` at offset 0: the open zxvm memfds of this process are
  * read through `/proc/self/fd/<n>` (another thread may be creating some of its own meanwhile).
  */
-function inodeWithMarker(marker: Uint8Array): number {
+export function inodeWithMarker(marker: Uint8Array): number {
   const found = new Set<number>();
   for (const fd of readdirSync("/proc/self/fd")) {
     const path = `/proc/self/fd/${fd}`;

@@ -7,6 +7,7 @@
 import { ZxError } from "../../abi/error.ts";
 import { Rights } from "../../abi/rights.ts";
 import { ZxStatus } from "../../abi/status.ts";
+import { ChannelObject } from "../channel.ts";
 import type { HandleEntry } from "../handles.ts";
 import type { KernelCore } from "../kernel.ts";
 
@@ -16,9 +17,9 @@ export interface BasicInfo {
   koid: number;
   /** The handle's rights. */
   rights: number;
-  /** `ZX_OBJ_TYPE_*` number (3 for VMO, 18 for VMAR). */
+  /** `ZX_OBJ_TYPE_*` number (3 for VMO, 4 for channel, 18 for VMAR). */
   type: number;
-  /** Related object's koid (0 for VMOs and VMARs). */
+  /** Related object's koid: a channel endpoint's peer (also once closed); 0 for VMOs and VMARs. */
   relatedKoid: number;
 }
 
@@ -74,5 +75,6 @@ export function handleReplace(k: KernelCore, value: number, rights: number): num
 /** `zx_object_get_info(ZX_INFO_HANDLE_BASIC)`. */
 export function basicInfo(k: KernelCore, value: number): BasicInfo {
   const e = k.lookup(value, "zx_object_get_info");
-  return { koid: e.obj.koid, rights: e.rights, type: e.obj.zxType, relatedKoid: 0 };
+  const related = e.obj instanceof ChannelObject ? e.obj.peerKoid : 0;
+  return { koid: e.obj.koid, rights: e.rights, type: e.obj.zxType, relatedKoid: related };
 }

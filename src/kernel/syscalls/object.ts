@@ -1,12 +1,13 @@
 /**
  * Object syscalls (Zircon's `lib/syscalls/object.cc`, `object_wait.cc`): the name property,
- * signals and `zx_object_wait_one`.
+ * signals and `zx_object_wait_one`. VMOs and channel endpoints assert signals; VMARs none.
  *
  * @module
  */
 import { ZxError } from "../../abi/error.ts";
 import { Rights } from "../../abi/rights.ts";
 import { ZxStatus } from "../../abi/status.ts";
+import { ChannelObject } from "../channel.ts";
 import type { KObject } from "../handles.ts";
 import type { KernelCore } from "../kernel.ts";
 import { VmoObject, type Waiter } from "../vm_object.ts";
@@ -36,8 +37,18 @@ export function setName(k: KernelCore, value: number, name: string): void {
   e.obj.name = truncateName(name);
 }
 
+/** An object that asserts signals and keeps the waits on them. */
+interface Waitable {
+  readonly waiters: Set<Waiter>;
+  signals(): number;
+}
+
+function waitable(obj: KObject): Waitable | null {
+  return obj instanceof VmoObject || obj instanceof ChannelObject ? obj : null;
+}
+
 function signalsOf(obj: KObject): number {
-  return obj instanceof VmoObject ? obj.signals() : 0;
+  return waitable(obj)?.signals() ?? 0;
 }
 
 /** Current signals of the handle's object (needs `Rights.Wait`). */
@@ -70,9 +81,9 @@ export function waitOne(
     return Promise.reject(new ZxError(S.ErrTimedOut, WAIT, "the deadline passed"));
   }
   // VMARs never assert a signal in zxvm: only the deadline or an abort can end their wait.
-  const obj = e.obj instanceof VmoObject ? e.obj : null;
+  const obj = waitable(e.obj);
   return new Promise((resolve, reject) => {
-    arm({ handle: value, mask, resolve, reject }, deadline, signal, obj);
+    arm({ owner: k, handle: value, mask, resolve, reject }, deadline, signal, obj);
   });
 }
 
@@ -80,7 +91,7 @@ function arm(
   w: Waiter,
   deadline: number,
   signal: AbortSignal | undefined,
-  obj: VmoObject | null,
+  obj: Waitable | null,
 ): void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const cleanup = (): void => {
@@ -89,6 +100,7 @@ function arm(
     obj?.waiters.delete(waiter);
   };
   const waiter: Waiter = {
+    owner: w.owner,
     handle: w.handle,
     mask: w.mask,
     resolve: (s) => {
@@ -118,12 +130,16 @@ function arm(
   obj?.waiters.add(waiter);
 }
 
-/** Cancel the waits on `obj` made through handle `value` (it is being closed). */
-export function cancelWaits(obj: KObject, value: number | null, why: string): void {
-  if (!(obj instanceof VmoObject)) return;
-  for (const w of [...obj.waiters]) {
-    if (value === null || w.handle === value) {
-      obj.waiters.delete(w);
+/**
+ * Cancel the waits on `obj` made through kernel `owner`'s handle `value` (it is being closed or
+ * written to a channel), or through any of `owner`'s handles (`value` null: the kernel closes).
+ */
+export function cancelWaits(obj: KObject, owner: object, value: number | null, why: string): void {
+  const o = waitable(obj);
+  if (o === null) return;
+  for (const w of [...o.waiters]) {
+    if (w.owner === owner && (value === null || w.handle === value)) {
+      o.waiters.delete(w);
       w.reject(new ZxError(S.ErrCanceled, WAIT, why));
     }
   }

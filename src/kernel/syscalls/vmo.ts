@@ -291,7 +291,7 @@ export function vmoCreateChild(
   } else {
     if (offset + rounded >= TWO_64) throw fail(S.ErrOutOfRange, op, "offset + size overflows");
     parent.checkChainOffset(offset, rounded, op);
-    child = parent.createSnapshot(k.newKoid(), offset, rounded, size, options, op);
+    child = parent.createSnapshot(k.newKoid(), offset, rounded, size, options, op, k.ctx.pool);
   }
   // Zircon copies the name into the child when the parent handle may read it (copy_name).
   if ((e.rights & Rights.GetProperty) !== 0) child.name = parent.name;

@@ -8,7 +8,8 @@
  *
  * The rooms: `values.ts` (the hostile values), `runner.ts` (how a case runs and checks that
  * nothing changed), one module of cases per public object (`kernel.ts`, `handle.ts`, `vmo.ts`,
- * `vmar.ts`, `mapping.ts`, `kit.ts` for `zxvm/testing`) and `formerly_accepted.ts`.
+ * `vmar.ts`, `mapping.ts`, `channel.ts`, `kit.ts` for `zxvm/testing`) and
+ * `formerly_accepted.ts`.
  * {@link runHostile} runs every method's cases and the scenarios and returns the tally.
  *
  * Every public member of every exported class is listed in {@link COVERED}; {@link
@@ -18,6 +19,7 @@
  * @module
  */
 import {
+  Channel,
   FaultInjector,
   Handle,
   Kernel,
@@ -27,6 +29,7 @@ import {
   Vmar,
   Vmo,
 } from "../../../testing.ts";
+import { channelMethods, channelScenarios } from "./channel.ts";
 import { handleMethods, handleScenarios } from "./handle.ts";
 import { kernelMethods, kernelScenarios } from "./kernel.ts";
 import { mappingMethods, mappingScenarios } from "./mapping.ts";
@@ -45,6 +48,7 @@ const COVERED: Record<string, string[]> = {
     "open",
     "default",
     "createVmo",
+    "createChannel",
     "backend",
     "backendReason",
     "pageSize",
@@ -118,6 +122,16 @@ const COVERED: Record<string, string[]> = {
     "unmap",
     "Symbol(Symbol.dispose)",
   ],
+  Channel: [
+    "create",
+    "constructor",
+    "type",
+    "write",
+    "read",
+    "Symbol(Symbol.asyncIterator)",
+    // protected (TypeScript), used by replace, which is covered.
+    "rewrap",
+  ],
   TestKernel: ["constructor", "liveMemories"],
   FaultInjector: ["constructor", "failNext", "failAt", "pending", "clear", "log", "check"],
   LeakError: ["constructor"],
@@ -134,6 +148,7 @@ export function uncoveredMembers(): string[] {
     Vmo,
     Vmar,
     Mapping,
+    Channel,
     TestKernel,
     FaultInjector,
     LeakError,
@@ -170,6 +185,7 @@ export function runHostile(
     ...vmoMethods(),
     ...vmarMethods(),
     ...mappingMethods(),
+    ...channelMethods(),
   ];
   for (const m of methods) runMethod(run, m);
   // Cases whose outcome is more than a status: contents, aliasing, buffers left untouched.
@@ -179,6 +195,7 @@ export function runHostile(
     ...vmarScenarios(),
     ...handleScenarios(),
     ...kernelScenarios(),
+    ...channelScenarios(),
   ];
   for (const s of scenarios) run.scenario(s.name, s.run);
   return run.tally;

@@ -11,9 +11,11 @@
 import assert from "node:assert/strict";
 import {
   assertNoLeaks,
+  Channel,
   Kernel,
   LeakError,
   Mapping,
+  Rights,
   statusName,
   Vmar,
   Vmo,
@@ -55,6 +57,18 @@ export interface Fixture {
   foreignVmar: Vmar;
   /** `foreignVmo` mapped read/write in `other`'s root VMAR. */
   foreignMap: Mapping;
+  /** A channel endpoint, connected to `chPeer`. */
+  ch: Channel;
+  /** `ch`'s peer. */
+  chPeer: Channel;
+  /** An endpoint, the receiver of `replace` cases (consumed by them); its peer is not watched. */
+  chR: Channel;
+  /** An endpoint with only TRANSFER | WAIT | INSPECT (no READ, no WRITE); its peer is open. */
+  chLimited: Channel;
+  /** A closed endpoint. */
+  closedCh: Channel;
+  /** An endpoint of `other`. */
+  foreignCh: Channel;
 }
 
 /** Opens a kernel for a fixture. */
@@ -81,6 +95,13 @@ function fixture(open: OpenKernel, seed: number, openOther: OpenKernel): Fixture
   const foreignVmo = other.createVmo(P);
   const foreignVmar = other.rootVmar.allocate(O.VmCanMapRead | O.VmCanMapWrite, 0, 4 * P);
   const foreignMap = other.rootVmar.map(O.VmPermRead | O.VmPermWrite, 0, foreignVmo, 0, P);
+  const [ch, chPeer] = k.createChannel();
+  const [chR] = k.createChannel();
+  const [limited] = k.createChannel();
+  const chLimited = limited.replace(Rights.Transfer | Rights.Wait | Rights.Inspect);
+  const [closedCh] = k.createChannel();
+  closedCh.close();
+  const [foreignCh] = other.createChannel();
   return {
     k,
     other,
@@ -97,6 +118,12 @@ function fixture(open: OpenKernel, seed: number, openOther: OpenKernel): Fixture
     foreignVmo,
     foreignVmar,
     foreignMap,
+    ch,
+    chPeer,
+    chR,
+    chLimited,
+    closedCh,
+    foreignCh,
   };
 }
 
@@ -174,6 +201,8 @@ function snapshot(f: Fixture): Record<string, unknown> {
   const vmarState = (v: Vmar): unknown =>
     v.valid ? [v.base, v.len, v.rights, attempt(() => v.mappings())] : "closed";
   const mapState = (m: Mapping): unknown => [m.alive, m.addr, m.len, m.options];
+  // An endpoint: open, its signals (what is queued, whether the peer is there), its rights.
+  const chState = (c: Channel): unknown => c.valid ? [c.signals, c.rights] : "closed";
   return {
     handles: f.k.handleCount,
     otherHandles: f.other.handleCount,
@@ -193,7 +222,12 @@ function snapshot(f: Fixture): Record<string, unknown> {
     foreign: vmoState(f.foreignVmo),
     foreignVmar: vmarState(f.foreignVmar),
     foreignMap: mapState(f.foreignMap),
-    closed: [f.closedVmo.valid, f.closedVmar.valid],
+    ch: chState(f.ch),
+    chPeer: chState(f.chPeer),
+    chR: f.chR.valid ? f.chR.rights : "closed",
+    chLimited: chState(f.chLimited),
+    foreignCh: f.other.closed ? "closed" : chState(f.foreignCh),
+    closed: [f.closedVmo.valid, f.closedVmar.valid, f.closedCh.valid],
     def: [Kernel.default.handleCount, Vmar.root().mappings().length],
   };
 }
@@ -213,8 +247,9 @@ export function outcome(fn: () => unknown): Outcome {
     const r = fn();
     if (r instanceof Promise) r.catch(() => {}); // waitOne: only its synchronous checks matter
     // Results that hold resources are released (Vmo.create uses the shared default kernel).
-    if (r instanceof Vmo || r instanceof Vmar) r.close();
+    if (r instanceof Vmo || r instanceof Vmar || r instanceof Channel) r.close();
     else if (r instanceof Mapping) r.unmap();
+    else if (Array.isArray(r)) { for (const x of r) if (x instanceof Channel) x.close(); }
     return { got: "ok" };
   } catch (e) {
     if (e instanceof ZxError) return { got: statusName(e.status).replace("ZX_ERR_", ""), error: e };
@@ -234,8 +269,11 @@ export interface Receiver {
   /** Also run the type/domain junk of every parameter on this receiver (default: true). */
   sweep?: boolean;
   /** A failed call invalidates this receiver (replace): the fixture key it lives in. */
-  consumes?: "vmoR" | "vmarR";
+  consumes?: Consumable;
 }
+
+/** The fixture's handles that `replace` cases consume. */
+export type Consumable = "vmoR" | "vmarR" | "chR";
 
 /** A public method or accessor: its parameters, valid arguments and receivers. */
 export interface Method {
@@ -265,7 +303,7 @@ export interface HostileTally {
 /** Options of {@link Runner.check}. */
 interface CheckOptions {
   setup?: (f: Fixture) => void;
-  consumes?: "vmoR" | "vmarR";
+  consumes?: Consumable;
   faultAccess?: "read" | "write";
 }
 

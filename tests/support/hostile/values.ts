@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Vmar, Vmo } from "../../../testing.ts";
+import { Channel, Kernel, Vmar, Vmo } from "../../../testing.ts";
 import type { Fixture } from "./runner.ts";
 
 /** What a case expects: `"TypeError"`, `"ok"`, or a status name without `ZX_ERR_`. */
@@ -21,6 +21,8 @@ type Kind =
   | "vmo"
   | "string"
   | "waitopts"
+  | "handles"
+  | "kernel"
   | "ignored";
 
 /** A parameter of a method under test. */
@@ -112,6 +114,24 @@ const waitOptsJunk: unknown[] = [
   { signal: null },
 ];
 const ignoredValues: unknown[] = ["x", NaN, -1, null, {}, Symbol("e")];
+/** Not an array of zxvm handles (a channel write refuses it and consumes nothing). */
+const handlesJunk: unknown[] = [
+  null,
+  "abc",
+  5,
+  {},
+  { length: 1, 0: null },
+  new Array(2),
+  [1],
+  [null],
+  [{}],
+  [undefined],
+  ["x"],
+  [Object.create(Vmo.prototype)],
+  [Object.create(Channel.prototype)],
+];
+/** Not a zxvm kernel. */
+const kernelJunk: unknown[] = [null, "k", 5, {}, Object.create(Kernel.prototype)];
 
 /** A Uint8Array whose buffer was transferred away (length 0). */
 export function detached(n = 8): Uint8Array {
@@ -160,6 +180,15 @@ export function hostileValues(p: Param, f: Fixture, first: boolean): Array<[unkn
   if (p.kind === "vmo") out.push(...vmoValues(f, first));
   if (p.kind === "string") all(stringJunk, "TypeError");
   if (p.kind === "waitopts") all(waitOptsJunk, "TypeError");
+  if (p.kind === "handles") {
+    all(handlesJunk, "TypeError");
+    if (!p.optional) out.push([undefined, "TypeError"]);
+    out.push([[f.map], "TypeError"], [[f.k], "TypeError"], [f.vmo, "TypeError"]);
+  }
+  if (p.kind === "kernel") {
+    all(kernelJunk, "TypeError");
+    out.push([f.vmo, "TypeError"], [f.root, "TypeError"]);
+  }
   if (p.kind === "ignored" && first) all(ignoredValues, "ok");
   if (!first) return out;
   if (p.kind === "u64" && p.extreme) {
@@ -174,7 +203,7 @@ export function show(v: unknown): string {
   if (typeof v === "bigint") return `${v}n`;
   if (typeof v === "symbol") return "Symbol";
   if (typeof v === "function") return "function";
-  if (v instanceof Vmo || v instanceof Vmar) {
+  if (v instanceof Vmo || v instanceof Vmar || v instanceof Channel) {
     try {
       return `${v.type}#${v.raw.toString(16)}`;
     } catch {

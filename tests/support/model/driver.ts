@@ -87,6 +87,11 @@ const CROSSES_1GIB = { skip: "view across a 1 GiB VMO boundary (documented diffe
 export class Driver {
   readonly kernel: Kernel;
   readonly rootBase: number;
+  /**
+   * Start of the kernel's koid range (kernels open at the same time number their objects
+   * from disjoint ranges): koids are compared relative to it, as addresses are to `rootBase`.
+   */
+  readonly koidBase: number;
   /** Largest alignment (log2) both kernels' root bases satisfy; larger requests are clamped. */
   maxAlignLog = 32;
   readonly vmos: Vmo[] = [];
@@ -106,12 +111,24 @@ export class Driver {
   constructor(kernel: Kernel) {
     this.kernel = kernel;
     this.rootBase = kernel.rootVmar.base;
+    this.koidBase = kernel.rootVmar.koid;
     this.vmars.push(kernel.rootVmar);
     this.vmarBase.push(this.rootBase);
   }
 
   #rel(addr: number): number {
     return addr - this.rootBase;
+  }
+
+  /** A koid relative to the kernel's range (0, "none", stays 0). */
+  #koid(koid: number): number {
+    return koid === 0 ? 0 : koid - this.koidBase;
+  }
+
+  /** `v.info()` without `committedBytes`, koids relative. */
+  #vmoInfo(v: Vmo): Omit<ReturnType<Vmo["info"]>, "committedBytes"> {
+    const { committedBytes: _c, ...rest } = v.info();
+    return { ...rest, koid: this.#koid(rest.koid), parentKoid: this.#koid(rest.parentKoid) };
   }
 
   #alignClamp(opts: number): number {
@@ -209,7 +226,7 @@ export class Driver {
       return this.#outcome(() => {
         const v = this.kernel.createVmo(op.size, op.opts);
         this.vmos.push(v);
-        return { raw: v.raw, koid: v.koid, size: v.size, rights: v.rights };
+        return { raw: v.raw, koid: this.#koid(v.koid), size: v.size, rights: v.rights };
       });
     }
     if (this.vmos.length === 0) return { skip: "no vmo" };
@@ -237,7 +254,7 @@ export class Driver {
         return this.#outcome(() => {
           const c = v.createChild(op.opts, op.off, op.size);
           this.vmos.push(c);
-          return { raw: c.raw, koid: c.koid, size: c.size, rights: c.rights };
+          return { raw: c.raw, koid: this.#koid(c.koid), size: c.size, rights: c.rights };
         });
       case "vmoOp":
         return this.#outcome(() => v.opRange(op.op, op.off, op.size));
@@ -253,8 +270,12 @@ export class Driver {
         });
       case "info":
         return this.#outcome(() => {
-          const { committedBytes: _c, ...rest } = v.info();
-          return { ...rest, basic: v.basicInfo(), signals: v.signals };
+          const basic = v.basicInfo();
+          return {
+            ...this.#vmoInfo(v),
+            basic: { ...basic, koid: this.#koid(basic.koid) },
+            signals: v.signals,
+          };
         });
     }
   }
@@ -270,7 +291,7 @@ export class Driver {
           // Base and length need INSPECT (which the new handle lacks if `r` did).
           const info = this.#vmarInfo(c);
           this.vmarBase.push(typeof info[0] === "number" ? info[0] + this.rootBase : null);
-          return { raw: c.raw, koid: c.koid, info };
+          return { raw: c.raw, koid: this.#koid(c.koid), info };
         });
       }
       case "map": {
@@ -317,7 +338,7 @@ export class Driver {
         this.vmars.push(n as Vmar);
         this.vmarBase.push(this.vmarBase[hi]);
       }
-      return { raw: n.raw, rights: n.rights, koid: n.koid };
+      return { raw: n.raw, rights: n.rights, koid: this.#koid(n.koid) };
     });
   }
 
@@ -413,7 +434,7 @@ export class Driver {
     const k = this.kernel;
     const info = (v: Vmo): unknown => {
       if (!v.valid) return null;
-      const { committedBytes: _c, ...rest } = v.info();
+      const rest = this.#vmoInfo(v);
       let data: string | null = null;
       if (contents && (rest.handleRights & Rights.Read) !== 0) {
         data = digest(v.read(Math.min(v.size, 2 * P), 0));
@@ -422,7 +443,11 @@ export class Driver {
     };
     return {
       handles: k.handleCount,
-      mappings: k.rootVmar.mappings().map((m) => ({ ...m, addr: this.#rel(m.addr) })),
+      mappings: k.rootVmar.mappings().map((m) => ({
+        ...m,
+        addr: this.#rel(m.addr),
+        vmoKoid: this.#koid(m.vmoKoid),
+      })),
       vmos: this.vmos.map(info),
       vmars: this.vmars.map((r) => r.valid ? this.#vmarInfo(r) : null),
       maps: this.maps.map((m) => m.alive),
