@@ -139,21 +139,21 @@ export class KernelCore {
   }
 
   /** A live VMO handle (`ErrWrongType` for other objects). */
-  vmo(value: number, op: string): [HandleEntry, VmoObject] {
+  vmo(value: number, op: string): HandleEntry & { readonly obj: VmoObject } {
     const e = this.lookup(value, op);
     if (!(e.obj instanceof VmoObject)) {
       throw new ZxError(S.ErrWrongType, op, `handle ${value} is not a VMO`);
     }
-    return [e, e.obj];
+    return e as HandleEntry & { readonly obj: VmoObject };
   }
 
   /** A live VMAR handle (`ErrWrongType` for other objects). */
-  vmar(value: number, op: string): [HandleEntry, VmarObject] {
+  vmar(value: number, op: string): HandleEntry & { readonly obj: VmarObject } {
     const e = this.lookup(value, op);
     if (!(e.obj instanceof VmarObject)) {
       throw new ZxError(S.ErrWrongType, op, `handle ${value} is not a VMAR`);
     }
-    return [e, e.obj];
+    return e as HandleEntry & { readonly obj: VmarObject };
   }
 
   /** Require `rights` on `e` to do `what` (`ErrAccessDenied` naming the missing rights). */
@@ -262,7 +262,7 @@ export class KernelCore {
   }
   /** `zx_vmo_get_size` (no right needed). */
   vmoGetSize(value: number): number {
-    return this.vmo(value, "zx_vmo_get_size")[1].size;
+    return this.vmo(value, "zx_vmo_get_size").obj.size;
   }
   /** `zx_vmo_set_size`. */
   vmoSetSize(value: number, size: number): void {

@@ -70,7 +70,8 @@ function roundedLen(k: KernelCore, len: number, op: string): number {
 /** `zx_object_get_info(ZX_INFO_VMAR)`: base and length (no destroyed check, as Zircon). */
 export function vmarInfo(k: KernelCore, value: number): { base: number; len: number } {
   const op = "zx_object_get_info";
-  const [e, vmar] = k.vmar(value, op);
+  const e = k.vmar(value, op);
+  const vmar = e.obj;
   k.need(e, Rights.Inspect, op, "read ZX_INFO_VMAR");
   return { base: vmar.base, len: vmar.len };
 }
@@ -84,7 +85,8 @@ export function vmarAllocate(
   size: number,
 ): { handle: number; base: number } {
   const op = "zx_vmar_allocate";
-  const [e, parent] = k.vmar(value, op);
+  const e = k.vmar(value, op);
+  const parent = e.obj;
   const f = splitVmOptions(options);
   const canMap = f.vmarFlags & CAN_MAP_RWX;
   const want = canMap >>> 7; // CAN_MAP_{R,W,X} as PERM_{R,W,X}
@@ -125,8 +127,10 @@ export function vmarMap(
   len: number,
 ): MappingOrigin {
   const op = "zx_vmar_map";
-  const [ve, vmar] = k.vmar(value, op);
-  const [me, vmo] = k.vmo(vmoValue, op);
+  const ve = k.vmar(value, op);
+  const vmar = ve.obj;
+  const me = k.vmo(vmoValue, op);
+  const vmo = me.obj;
   k.need(me, Rights.Map, op, "map it");
   const f = splitVmOptions(options);
   const perms = f.mapPerms;
@@ -228,7 +232,8 @@ function checkLiveRange(
 /** `zx_vmar_unmap`. */
 export function vmarUnmap(k: KernelCore, value: number, addr: number, len: number): void {
   const op = "zx_vmar_unmap";
-  const [e, vmar] = k.vmar(value, op);
+  const e = k.vmar(value, op);
+  const vmar = e.obj;
   if (!isAligned(addr, k.pageSize)) throw fail(S.ErrInvalidArgs, op, "addr must be page aligned");
   const size = roundedLen(k, len, op);
   checkLiveRange(vmar, addr, size, op, S.ErrInvalidArgs);
@@ -274,7 +279,8 @@ export function vmarProtect(
   len: number,
 ): void {
   const op = "zx_vmar_protect";
-  const [e, vmar] = k.vmar(value, op);
+  const e = k.vmar(value, op);
+  const vmar = e.obj;
   const f = splitVmOptions(options);
   const perms = f.mapPerms;
   if ((perms & ~handlePerms(e)) !== 0) {
@@ -301,7 +307,8 @@ export function vmarProtect(
 /** `zx_vmar_destroy`. */
 export function vmarDestroy(k: KernelCore, value: number): void {
   const op = "zx_vmar_destroy";
-  const [e, vmar] = k.vmar(value, op);
+  const e = k.vmar(value, op);
+  const vmar = e.obj;
   k.need(e, Rights.OpChildren, op, "destroy it");
   if (vmar.parent === null) throw fail(S.ErrNotSupported, op, "the root VMAR cannot be destroyed");
   if (vmar.destroyed) throw fail(S.ErrBadState, op, "the VMAR was already destroyed");
@@ -327,7 +334,8 @@ export function vmarOpRange(
   len: number,
 ): void {
   const op = "zx_vmar_op_range";
-  const [e, vmar] = k.vmar(value, op);
+  const e = k.vmar(value, op);
+  const vmar = e.obj;
   if (!VMAR_OPS.has(opcode)) throw fail(S.ErrInvalidArgs, op, `unknown operation ${opcode}`);
   const writes = opcode === VmoOp.Commit || opcode === VmoOp.Decommit || opcode === VmoOp.Zero;
   // The VMAR handle's rights (VmAddressRegionDispatcher::is_operation_allowed_from_rights).
@@ -366,7 +374,8 @@ export function vmarOpRange(
 /** Mappings in `vmar`'s subtree, depth first, in address order. */
 export function vmarMappings(k: KernelCore, value: number): MappingInfo[] {
   const op = "zx_object_get_info";
-  const [e, vmar] = k.vmar(value, op);
+  const e = k.vmar(value, op);
+  const vmar = e.obj;
   k.need(e, Rights.Inspect, op, "read ZX_INFO_VMAR_MAPS");
   const out: MappingInfo[] = [];
   const stack: Array<VmarObject | MappingRecord> = vmar.children.all().reverse();

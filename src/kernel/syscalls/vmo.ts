@@ -55,7 +55,8 @@ function checkRange(vmo: VmoObject, offset: number, len: number, op: string): vo
 /** `zx_vmo_read` into `dst` (a plain `Uint8Array` the SDK made). */
 export function vmoRead(k: KernelCore, value: number, dst: Uint8Array, offset: number): void {
   const op = "zx_vmo_read";
-  const [e, vmo] = k.vmo(value, op);
+  const e = k.vmo(value, op);
+  const vmo = e.obj;
   k.need(e, Rights.Read, op, "read it");
   const n = u8Length(dst);
   checkRange(vmo, offset, n, op);
@@ -70,7 +71,8 @@ export function vmoReadNew(
   offset: number,
 ): Uint8Array {
   const op = "zx_vmo_read";
-  const [e, vmo] = k.vmo(value, op);
+  const e = k.vmo(value, op);
+  const vmo = e.obj;
   k.need(e, Rights.Read, op, "read it");
   checkRange(vmo, offset, length, op);
   let out: Uint8Array;
@@ -86,7 +88,8 @@ export function vmoReadNew(
 /** `zx_vmo_write` from `src` (a plain `Uint8Array` the SDK made). */
 export function vmoWrite(k: KernelCore, value: number, src: Uint8Array, offset: number): void {
   const op = "zx_vmo_write";
-  const [e, vmo] = k.vmo(value, op);
+  const e = k.vmo(value, op);
+  const vmo = e.obj;
   k.need(e, Rights.Write, op, "write it");
   const n = u8Length(src);
   checkRange(vmo, offset, n, op);
@@ -96,7 +99,8 @@ export function vmoWrite(k: KernelCore, value: number, src: Uint8Array, offset: 
 /** `zx_vmo_set_size`. */
 export function vmoSetSize(k: KernelCore, value: number, size: number): void {
   const op = "zx_vmo_set_size";
-  const [e, vmo] = k.vmo(value, op);
+  const e = k.vmo(value, op);
+  const vmo = e.obj;
   k.need(e, Rights.Write, op, "resize it");
   if (!vmo.resizable) throw fail(S.ErrUnavailable, op, "the VMO is not resizable");
   k.need(e, Rights.Resize, op, "resize it");
@@ -119,7 +123,8 @@ export function vmoSetSize(k: KernelCore, value: number, size: number): void {
 /** `zx_object_get_property(ZX_PROP_VMO_CONTENT_SIZE)`. */
 export function vmoGetContentSize(k: KernelCore, value: number): number {
   const op = "zx_object_get_property";
-  const [e, vmo] = k.vmo(value, op);
+  const e = k.vmo(value, op);
+  const vmo = e.obj;
   k.need(e, Rights.GetProperty, op, "get its content size");
   return vmo.contentSize;
 }
@@ -127,7 +132,8 @@ export function vmoGetContentSize(k: KernelCore, value: number): number {
 /** `zx_object_set_property(ZX_PROP_VMO_CONTENT_SIZE)`: zeroes from there to the VMO's end. */
 export function vmoSetContentSize(k: KernelCore, value: number, size: number): void {
   const op = "zx_object_set_property";
-  const [e, vmo] = k.vmo(value, op);
+  const e = k.vmo(value, op);
+  const vmo = e.obj;
   k.need(e, Rights.SetProperty, op, "set its content size");
   vmo.setContentSize(size, op);
 }
@@ -141,7 +147,8 @@ export function vmoOpRange(
   size: number,
 ): void {
   const op = "zx_vmo_op_range";
-  const [e, vmo] = k.vmo(value, op);
+  const e = k.vmo(value, op);
+  const vmo = e.obj;
   const end = offset + size;
   const inRange = (): void => {
     if (end > vmo.size || end >= TWO_64) {
@@ -258,7 +265,8 @@ export function vmoCreateChild(
   if ((options & C.NoWrite) !== 0 && (options & C.Resizable) !== 0) {
     throw fail(S.ErrInvalidArgs, op, "NO_WRITE and RESIZABLE cannot be combined");
   }
-  const [e, parent] = k.vmo(value, op);
+  const e = k.vmo(value, op);
+  const parent = e.obj;
   k.need(e, Rights.Duplicate | Rights.Read, op, "create children");
   if (parent.discardable) {
     throw fail(S.ErrNotSupported, op, "discardable VMOs cannot have children");
@@ -305,6 +313,7 @@ export function vmoCreateChild(
 /** `zx_object_get_info(ZX_INFO_VMO)`. */
 export function vmoInfo(k: KernelCore, value: number): VmoInfo {
   const op = "zx_object_get_info";
-  const [e, vmo] = k.vmo(value, op);
+  const e = k.vmo(value, op);
+  const vmo = e.obj;
   return vmo.info(e.rights, op);
 }
