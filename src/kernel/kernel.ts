@@ -37,7 +37,8 @@ import {
   unhookRecord,
   type VmContext,
 } from "./vm_mapping.ts";
-import { MemoryPool, type VmoInfo, VmoObject } from "./vm_object.ts";
+import { MemoryPool } from "./memory_pool.ts";
+import { type VmoInfo, VmoObject } from "./vm_object.ts";
 
 export type { BasicInfo } from "./syscalls/handle.ts";
 export type { ChannelReadResult } from "./syscalls/channel.ts";

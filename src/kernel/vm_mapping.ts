@@ -13,7 +13,8 @@ import { backendCall } from "./backend_call.ts";
 import { permName } from "./flags.ts";
 import type { Prng } from "./prng.ts";
 import type { VmarObject } from "./vm_address_region.ts";
-import type { MemoryPool, VmoObject } from "./vm_object.ts";
+import type { MemoryPool } from "./memory_pool.ts";
+import type { VmoObject } from "./vm_object.ts";
 
 const S = ZxStatus;
 

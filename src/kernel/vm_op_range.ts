@@ -11,7 +11,8 @@
 import { VmoOp } from "../abi/options.ts";
 import type { Memory } from "../backend/types.ts";
 import { backendCall, backendFailure } from "./backend_call.ts";
-import type { MemoryPool, VmoObject } from "./vm_object.ts";
+import type { MemoryPool } from "./memory_pool.ts";
+import type { VmoObject } from "./vm_object.ts";
 
 /** One VMO range: `[offset, offset+len)` of `vmo`, page aligned, inside the VMO. */
 export interface VmoRange {
