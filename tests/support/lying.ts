@@ -2490,7 +2490,8 @@ export function publicMembers(): string[] {
       ...Reflect.ownKeys(cls).filter((k) => !["length", "name", "prototype"].includes(String(k))),
     ];
     for (const k of keys) {
-      const key = String(k); // "Symbol(Symbol.dispose)", "Symbol(Symbol.asyncIterator)"
+      // (Node 20's Symbol.dispose prints as "Symbol(nodejs.dispose)".)
+      const key = k === Symbol.dispose ? "Symbol(Symbol.dispose)" : String(k);
       out.push(`${name}.${key}`);
     }
   }
