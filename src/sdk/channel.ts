@@ -12,7 +12,7 @@ import { Signals } from "../abi/signals.ts";
 import { ZxStatus } from "../abi/status.ts";
 import { u32 } from "./args.ts";
 import type { KernelCore } from "../kernel/kernel.ts";
-import { Handle, handleCore, handleValue, isHandle } from "./handle.ts";
+import { Handle, handleCore, handleKernel, handleValue, isHandle } from "./handle.ts";
 import { INTERNAL } from "./internal.ts";
 import { Kernel } from "./kernel.ts";
 import { Vmo } from "./vmo.ts";
@@ -188,7 +188,7 @@ export class Channel extends Handle {
     const nb = u32(numBytes, "numBytes", op);
     const nh = u32(numHandles, "numHandles", op);
     const r = core.channelRead(handleValue(this), o, nb, nh);
-    const k = this.kernel;
+    const k = handleKernel(this); // not `this.kernel`: a receiver's own getter could lie
     const handles = r.handles.map((h): Handle =>
       h.type === "vmo" ? new Vmo(k, h.value, INTERNAL) : new Channel(k, h.value, INTERNAL)
     );
@@ -222,17 +222,22 @@ export class Channel extends Handle {
   }
 }
 
+// The iterator calls these, not `ch.read` / `ch.waitOne`: a receiver's own properties could
+// shadow them and run code (or lie) mid-iteration.
+const channelRead = Channel.prototype.read;
+const handleWaitOne = Handle.prototype.waitOne;
+
 async function* messages(ch: Channel): AsyncGenerator<ChannelMessage, void, undefined> {
   const mask = Signals.ChannelReadable | Signals.ChannelPeerClosed;
   for (;;) {
     let msg: ChannelMessage;
     try {
-      msg = ch.read();
+      msg = Reflect.apply(channelRead, ch, []) as ChannelMessage;
     } catch (e) {
       if (!(e instanceof ZxError)) throw e;
       if (e.status === ZxStatus.ErrPeerClosed) return;
       if (e.status !== ZxStatus.ErrShouldWait) throw e;
-      await ch.waitOne(mask);
+      await Reflect.apply(handleWaitOne, ch, [mask]);
       continue;
     }
     yield msg;

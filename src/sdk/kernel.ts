@@ -212,8 +212,12 @@ export class Kernel implements Disposable {
     const o = u32(options, "options", op);
     let peerCore: KernelCore | undefined;
     if (peer !== undefined) {
-      if (!(peer instanceof Kernel)) throw new TypeError(`${op}: peer must be a zxvm Kernel`);
-      peerCore = kernelCore(peer);
+      // A brand check (no `instanceof`: a Proxy's getPrototypeOf trap would run).
+      try {
+        peerCore = kernelCore(peer);
+      } catch {
+        throw new TypeError(`${op}: peer must be a zxvm Kernel`);
+      }
     }
     if (this.#core.closed || peerCore?.closed) {
       throw new ZxError(ZxStatus.ErrBadState, op, "the kernel was closed");

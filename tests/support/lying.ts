@@ -19,6 +19,8 @@
 import assert from "node:assert/strict";
 import {
   assertNoLeaks,
+  Channel,
+  ChannelLimits,
   FaultInjector,
   Handle,
   Kernel,
@@ -68,6 +70,10 @@ export interface Fixture {
   map: Mapping;
   /** `small` read-only at `vmar` offset 4P. */
   ro: Mapping;
+  /** A channel endpoint of `k`; nothing queued. */
+  ch: Channel;
+  /** `ch`'s peer endpoint (also of `k`): what `ch` writes, it reads. */
+  chPeer: Channel;
   /** How often lying user code ran, and what it was. */
   ran: number;
   /** What ran. */
@@ -131,6 +137,7 @@ export function fixture(open: OpenKernel, seed: number): Fixture {
     );
     const map = vmar.map(O.VmPermRead | O.VmPermWrite | O.VmSpecific, 0, vmo, 0, 2 * P);
     const ro = vmar.map(O.VmPermRead | O.VmSpecific, 4 * P, small, 0, P);
+    const [ch, chPeer] = k.createChannel();
     return {
       k,
       root: k.rootVmar,
@@ -141,6 +148,8 @@ export function fixture(open: OpenKernel, seed: number): Fixture {
       vmar,
       map,
       ro,
+      ch,
+      chPeer,
       ran: 0,
       log: [],
       opened: [],
@@ -160,14 +169,18 @@ function whichVmo(koids: Map<number, string>, koid: number): string {
  * The observable state of a fixture, as a string: kernel closed, handle count (without
  * `consumed`), the root's mappings (addresses relative to the root's base), each fixture VMO's
  * rights, size, content size, name, bytes and mapping/child counts, whether the VMAR and the
- * mappings are alive, the default kernel's handle count, and the given caller buffers.
+ * mappings are alive, the channel endpoints' validity and signals (a queued message shows as
+ * `ChannelReadable`), the default kernel's handle count, and the given caller buffers.
  */
-export function state(f: Fixture, bufs: Uint8Array[] = [], consumed?: Handle): string {
+export function state(f: Fixture, bufs: Uint8Array[] = [], consumed?: Consumed): string {
+  const gone = consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed];
   const out: unknown[] = [f.k.closed];
   out.push(bufs.map((b) => digest(b)));
   out.push(Kernel.default.handleCount);
   if (f.k.closed) return JSON.stringify(out);
-  out.push(f.k.handleCount - (consumed !== undefined && consumed.valid ? 1 : 0));
+  // (Through the prototype: a listed handle's own getters may be lying during the call.)
+  const valid = protoGet(Handle.prototype, "valid");
+  out.push(f.k.handleCount - gone.filter((h) => Reflect.apply(valid, h, [])).length);
   const koids = new Map<number, string>();
   for (const [name, v] of [["vmo", f.vmo], ["small", f.small]] as const) {
     if (v.valid) koids.set(v.koid, name);
@@ -184,7 +197,7 @@ export function state(f: Fixture, bufs: Uint8Array[] = [], consumed?: Handle): s
   );
   const vmos: Array<[string, Vmo]> = [["vmo", f.vmo], ["small", f.small], ["dup", f.dup]];
   for (const [name, v] of vmos) {
-    if (v === consumed) continue;
+    if (gone.includes(v)) continue;
     if (!v.valid) {
       out.push(`${name} closed`);
       continue;
@@ -202,8 +215,12 @@ export function state(f: Fixture, bufs: Uint8Array[] = [], consumed?: Handle): s
     ]);
   }
   out.push(f.vmar.valid, f.map.alive, f.ro.alive);
+  for (const c of [f.ch, f.chPeer]) out.push(c.valid ? c.signals : "closed");
   return JSON.stringify(out);
 }
+
+/** Handles a call consumes even when it fails (`replace`'s receiver, a channel write's list). */
+export type Consumed = Handle | Handle[];
 
 /** The side effects lying user code has when it runs. */
 export const EFFECTS: ReadonlyArray<[string, (f: Fixture, own: ArrayBufferLike | null) => void]> = [
@@ -249,8 +266,8 @@ export interface Case {
   expect: Expect;
   /** How often user code must have run (default 0). */
   userRuns?: number;
-  /** The receiver the call consumes even when it fails (`replace`). */
-  consumes?: (f: Fixture) => Handle;
+  /** The handles the call consumes even when it fails (`replace`'s receiver, a write's list). */
+  consumes?: (f: Fixture) => Consumed;
   /** The fixture's seed (default: the runner's next). */
   seed?: number;
   /**
@@ -352,7 +369,12 @@ export class Runner {
       if (got !== "ok") {
         if (runs === 0) {
           const consumed = c.consumes?.(f);
-          if (consumed !== undefined && consumed.valid) fail("the consumed receiver is valid");
+          const list = consumed === undefined
+            ? []
+            : Array.isArray(consumed)
+            ? consumed
+            : [consumed];
+          if (list.some((h) => h.valid)) fail("a consumed handle is still valid");
           const after = state(f, ctx.bufs, consumed);
           if (after !== before) fail(`state changed on failure:\n  ${before}\n  ${after}`);
         }
@@ -897,6 +919,21 @@ const BYTE_SITES: ByteSite[] = [
     verify: (f, eff, _live, pre) =>
       expectBytes(f.vmo.read(f.vmo.size, 0), written(pre.vmo, P, eff), "the VMO"),
   },
+  {
+    member: "Channel.write",
+    label: "ch.write(data)",
+    off: 0,
+    room: () => ChannelLimits.MaxMsgBytes,
+    call: (f, a) => f.ch.write(a as Uint8Array),
+    expect: (_f, n) => n <= ChannelLimits.MaxMsgBytes ? "ok" : "OUT_OF_RANGE",
+    // The peer receives exactly the engine's bytes, in one message without handles.
+    verify: (f, eff) => {
+      const m = f.chPeer.read();
+      expectBytes(m.bytes, eff, "the message");
+      assert.equal(m.handles.length, 0, "handles in the message");
+      assert.equal(f.chPeer.signals & Signals.ChannelReadable, 0, "a second message queued");
+    },
+  },
 ];
 
 /** The byte-array family on one runner. */
@@ -1224,6 +1261,34 @@ function numMembers(): NumMember[] {
         new FaultInjector().failAt(a[0] as FaultOp, a[1] as number, a[2] as ZxStatus),
     },
     {
+      member: "Kernel.createChannel",
+      params: ["options"],
+      valid: () => [0],
+      call: (f, a) => {
+        for (const c of f.k.createChannel(a[0] as number)) c.close();
+      },
+    },
+    {
+      member: "Channel.create",
+      params: ["options"],
+      valid: () => [0],
+      call: (_f, a) => {
+        for (const c of Channel.create(a[0] as number)) c.close();
+      },
+    },
+    {
+      member: "Channel.write",
+      params: ["options"],
+      valid: () => [0],
+      call: (f, a) => f.ch.write(u8(), [], a[0] as number),
+    },
+    {
+      member: "Channel.read",
+      params: ["options", "numBytes", "numHandles"],
+      valid: () => [0, ChannelLimits.MaxMsgBytes, ChannelLimits.MaxMsgHandles],
+      call: (f, a) => f.chPeer.read(a[0] as number, a[1] as number, a[2] as number),
+    },
+    {
       member: "assertNoLeaks",
       params: ["handles"],
       valid: (f) => [f.k.handleCount],
@@ -1413,6 +1478,24 @@ function recvMembers(): RecvMember[] {
     () => [],
     "Symbol(Symbol.dispose)",
   );
+  const ch = (f: Fixture): object => f.ch;
+  const C = Channel.prototype;
+  getter("Channel", C, ch, "type");
+  method("Channel", C, ch, "write", (f) => [new Uint8Array(16).fill(9), [f.k.createVmo(P)]]);
+  // A message with a VMO is queued for the reader (before the receiver starts lying).
+  const queued = (f: Fixture): unknown[] => {
+    f.ch.write(new Uint8Array([1, 2, 3]), [f.k.createVmo(P)]);
+    return [];
+  };
+  method("Channel", C, (f) => f.chPeer, "read", queued);
+  method(
+    "Channel",
+    C,
+    (f) => f.chPeer,
+    Symbol.asyncIterator as unknown as string,
+    queued,
+    "Symbol(Symbol.asyncIterator)",
+  );
   const kern = (f: Fixture): object => f.k;
   const K = Kernel.prototype;
   for (
@@ -1427,6 +1510,7 @@ function recvMembers(): RecvMember[] {
     ]
   ) getter("Kernel", K, kern, g);
   method("Kernel", K, kern, "createVmo", () => [P, 0]);
+  method("Kernel", K, kern, "createChannel", () => [0]);
   method("Kernel", K, kern, "close", () => []);
   method(
     "Kernel",
@@ -1620,6 +1704,7 @@ export function runReceiverFamily(run: Runner, open: OpenKernel): void {
     f.opened.push(other);
     return { value: other.createVmo(P) };
   });
+  runChannelArgs(run);
   // Constructors: the token is compared by identity; nothing about it is converted.
   const ctors: Array<[string, (f: Fixture, token: unknown) => unknown]> = [
     [
@@ -1653,6 +1738,10 @@ export function runReceiverFamily(run: Runner, open: OpenKernel): void {
         new (TestKernel as unknown as new (...a: unknown[]) => TestKernel)(null, t, null, null, 1),
     ],
     ["Vmar.borrowed", (f, t) => Vmar.borrowed(f.k, f.vmar.raw, t as symbol)],
+    [
+      "Channel.constructor",
+      (f, t) => new (Channel as unknown as new (...a: unknown[]) => Channel)(f.k, f.ch.raw, t),
+    ],
   ];
   for (const [member, make] of ctors) {
     for (
@@ -1688,6 +1777,382 @@ export function runReceiverFamily(run: Runner, open: OpenKernel): void {
       },
     }, EFFECTS.slice(0, 6));
   }
+}
+
+/** A trap set that logs every get and prototype lookup. */
+function logging<T extends object>(what: string, user: UserCode): ProxyHandler<T> {
+  return {
+    get(t, k): unknown {
+      user(`${what} proxy get ${String(k)}`);
+      return Reflect.get(t, k, t);
+    },
+    getPrototypeOf(t): object | null {
+      user(`${what} proxy getPrototypeOf`);
+      return Reflect.getPrototypeOf(t);
+    },
+    has(t, k): boolean {
+      user(`${what} proxy has ${String(k)}`);
+      return Reflect.has(t, k);
+    },
+  };
+}
+
+/**
+ * Channel arguments: `Kernel.createChannel`'s `peer` (a brand check: no user code, TypeError
+ * for anything but a zxvm kernel, BAD_STATE for a closed one) and `Channel.write`'s `handles`
+ * (read once — its length, then each element — before anything is checked; a list that is not
+ * an array of zxvm handles consumes nothing; otherwise every listed handle is consumed, also
+ * when the write fails) — and the iterator on a receiver whose own `read`/`waitOne` lie.
+ */
+function runChannelArgs(run: Runner): void {
+  const other = (f: Fixture, backend: "emulated" | "native" = "emulated"): Kernel => {
+    const k = Kernel.open({ backend, seed: 4 });
+    f.opened.push(k);
+    return k;
+  };
+  const peerCases: Array<[string, Expect, (f: Fixture, user: UserCode) => unknown]> = [
+    ["Object.create(Kernel.prototype)", "TypeError", () => Object.create(Kernel.prototype)],
+    ["Object.create(a kernel)", "TypeError", (f) => Object.create(other(f))],
+    [
+      "a Proxy over another kernel (traps run code)",
+      "TypeError",
+      (f, user) => new Proxy(other(f), logging("kernel", user)),
+    ],
+    [
+      "a Proxy over this kernel (traps run code)",
+      "TypeError",
+      (f, user) => new Proxy(f.k, logging("kernel", user)),
+    ],
+    ["null", "TypeError", () => null],
+    ["a { valueOf } object", "TypeError", (_f, user) => ({
+      valueOf: () => user("peer valueOf"),
+      [Symbol.toPrimitive]: () => user("peer toPrimitive"),
+    })],
+    ["a closed kernel", "BAD_STATE", (f) => {
+      const k = other(f);
+      k.close();
+      return k;
+    }],
+    ["a closed kernel whose own closed getter says false", "BAD_STATE", (f, user) => {
+      const k = other(f);
+      k.close();
+      own(k, "closed", () => {
+        user("peer's own closed getter");
+        return false;
+      });
+      return k;
+    }],
+  ];
+  for (const [name, expect, make] of peerCases) {
+    run.run({
+      family: "receivers",
+      member: "Kernel.createChannel",
+      name: `peer = ${name}`,
+      expect,
+      call(f, user, ctx): unknown {
+        const peer = make(f, user);
+        ctx.arm();
+        return f.k.createChannel(0, peer as Kernel);
+      },
+    }, EFFECTS.slice(0, 6));
+  }
+  // Honest peers that lie about themselves: the endpoint goes to the real kernel.
+  const peerOk: Array<[string, (f: Fixture, user: UserCode) => [Kernel, Kernel, () => void]]> = [
+    ["this kernel", (f) => [f.k, f.k, () => {}]],
+    ["another kernel whose own getters lie (closed, rootVmar, handleCount, ...)", (f, user) => {
+      const k = other(f);
+      return [k, k, lieAbout(k, f, user)];
+    }],
+    ["another kernel whose prototype was set to Vmo.prototype", (f) => {
+      const k = other(f);
+      Object.setPrototypeOf(k, Vmo.prototype);
+      return [k, k, () => Object.setPrototypeOf(k, Kernel.prototype)];
+    }],
+  ];
+  for (const [name, make] of peerOk) {
+    let target: Kernel | null = null;
+    run.run({
+      family: "receivers",
+      member: "Kernel.createChannel",
+      name: `peer = ${name}`,
+      expect: "ok",
+      call(f, user, ctx): unknown {
+        ctx.arm();
+        const [peer, real, undo] = make(f, user);
+        target = real;
+        try {
+          return f.k.createChannel(0, peer);
+        } finally {
+          undo();
+        }
+      },
+      verify(f, r): void {
+        const [a, b] = r as [Channel, Channel];
+        assert.equal(a.kernel, f.k);
+        assert.equal(b.kernel, target);
+        a.write(new Uint8Array([4, 2]));
+        assert.deepEqual([...b.read().bytes], [4, 2]);
+      },
+    });
+  }
+  // Channel.write's handles.
+  interface WriteCase {
+    name: string;
+    expect: Expect;
+    userRuns: number;
+    /** The list, over `x` and `y` (two fresh VMOs) and `z` (a third, never listed). */
+    list(
+      f: Fixture,
+      user: UserCode,
+      hs: { x: Vmo; y: Vmo; z: Vmo; mid: () => void; undo: Array<() => void> },
+    ): unknown;
+    /** The listed handles the call consumes (default: x and y). */
+    consumed?: "none" | "xy";
+    /** The koids the peer receives on success (default: x's and y's). */
+    sent?: (hs: { x: number; y: number; z: number }) => number[];
+    /** The effect, run by the list's user code (after it logs). */
+    effect?: (f: Fixture, hs: { x: Vmo; y: Vmo }) => void;
+  }
+  const indexGetter = (
+    arr: unknown[],
+    i: number,
+    value: unknown,
+    user: UserCode,
+    then: () => void,
+  ): void => {
+    own(arr, i, () => {
+      user(`handles[${i}] getter`);
+      then();
+      return value;
+    });
+  };
+  const writes: WriteCase[] = [
+    { name: "a plain array (control)", expect: "ok", userRuns: 0, list: (_f, _u, h) => [h.x, h.y] },
+    {
+      name: "a Proxy over an array (length and each index read once)",
+      expect: "ok",
+      userRuns: 3,
+      list: (_f, user, h) => new Proxy([h.x, h.y], logging("handles", user)),
+    },
+    {
+      name: "a Proxy over an array whose length trap says 3 (two elements)",
+      expect: "TypeError",
+      userRuns: 4,
+      consumed: "none",
+      list: (_f, user, h) =>
+        new Proxy([h.x, h.y], {
+          get(t, k): unknown {
+            user(`handles proxy get ${String(k)}`);
+            return k === "length" ? 3 : Reflect.get(t, k, t);
+          },
+        }),
+    },
+    {
+      name: "an array subclass (its species and iterator never consulted)",
+      expect: "ok",
+      userRuns: 0,
+      list: (_f, user, h) => {
+        class Sub extends Array {
+          static override get [Symbol.species](): ArrayConstructor {
+            user("Symbol.species");
+            return Array;
+          }
+          override [Symbol.iterator](): ArrayIterator<unknown> {
+            user("Symbol.iterator");
+            return super[Symbol.iterator]();
+          }
+        }
+        const a = new Sub();
+        a.push(h.x, h.y);
+        return a;
+      },
+    },
+    ...(
+      [
+        ["does nothing else", "ok", () => {}],
+        ["closes handles[0] (already read)", "BAD_HANDLE", (_f, h) => h.x.close()],
+        ["closes the handle it returns", "BAD_HANDLE", (_f, h) => h.y.close()],
+        ["closes the kernel", "BAD_HANDLE", (f) => f.k.close()],
+        ["unmaps the mapping", "ok", (f) => f.map.unmap()],
+        ["closes the channel written to", "BAD_HANDLE", (f) => f.ch.close()],
+        ["closes the peer endpoint", "PEER_CLOSED", (f) => f.chPeer.close()],
+        ["throws", "Error: boom", () => {
+          throw new Error("boom");
+        }],
+      ] as Array<[string, Expect, (f: Fixture, h: { x: Vmo; y: Vmo }) => void]>
+    ).map(([what, expect, effect]): WriteCase => ({
+      name: `an array whose handles[1] getter ${what}`,
+      expect,
+      userRuns: 1,
+      consumed: expect === "Error: boom" ? "none" : "xy",
+      effect,
+      list: (_f, user, h) => {
+        const a: unknown[] = [h.x, undefined];
+        indexGetter(a, 1, h.y, user, h.mid);
+        return a;
+      },
+    })),
+    {
+      name: "an array whose handles[0] getter appends z (the length was read once)",
+      expect: "ok",
+      userRuns: 1,
+      list: (_f, user, h) => {
+        const a: unknown[] = [undefined, h.y];
+        indexGetter(a, 0, h.x, user, () => a.push(h.z));
+        return a;
+      },
+    },
+    {
+      name: "an array whose handles[0] getter answers z the second time (read once)",
+      expect: "ok",
+      userRuns: 1,
+      list: (_f, user, h) => {
+        const a: unknown[] = [undefined, h.y];
+        let n = 0;
+        own(a, 0, () => {
+          user("handles[0] getter");
+          return ++n === 1 ? h.x : h.z;
+        });
+        return a;
+      },
+    },
+    ...([
+      ["an array-like object", (h: { x: Vmo; y: Vmo }) => ({ length: 2, 0: h.x, 1: h.y })],
+      ["a Set", (h: { x: Vmo; y: Vmo }) => new Set([h.x, h.y])],
+      ["an array holding a Proxy over a Vmo", (h: { x: Vmo; y: Vmo }) => [h.x, new Proxy(h.y, {})]],
+      [
+        "an array holding Object.create(a Vmo)",
+        (h: { x: Vmo; y: Vmo }) => [h.x, Object.create(h.y)],
+      ],
+      ["an array holding a raw handle value", (h: { x: Vmo; y: Vmo }) => [h.x, h.y.raw]],
+      ["an array with a hole", (h: { x: Vmo; y: Vmo }) => [h.x, , h.y]],
+    ] as const).map(([what, make]): WriteCase => ({
+      name: `${what}: refused, nothing consumed`,
+      expect: "TypeError",
+      userRuns: 0,
+      consumed: "none",
+      list: (_f, _u, h) => make(h),
+    })),
+    {
+      name: "an array listing x twice: BAD_HANDLE, both consumed",
+      expect: "BAD_HANDLE",
+      userRuns: 0,
+      list: (_f, _u, h) => [h.x, h.y, h.x],
+    },
+    {
+      name: "an array with a handle of another kernel: BAD_HANDLE, the rest consumed",
+      expect: "BAD_HANDLE",
+      userRuns: 0,
+      list: (f, _u, h) => [h.x, other(f).createVmo(P), h.y],
+    },
+    {
+      name: "an array whose Vmo's own raw/kernel/type getters lie",
+      expect: "ok",
+      userRuns: 0,
+      list: (f, user, h) => {
+        h.undo.push(lieAbout(h.x, f, user));
+        return [h.x, h.y];
+      },
+    },
+  ];
+  for (const c of writes) {
+    const consumedXY = (c.consumed ?? "xy") === "xy";
+    let hs: { x: Vmo; y: Vmo; z: Vmo } | null = null;
+    let koids: { x: number; y: number; z: number } | null = null;
+    run.run({
+      family: "receivers",
+      member: "Channel.write",
+      name: `handles = ${c.name}`,
+      expect: c.expect,
+      userRuns: c.userRuns,
+      consumes: consumedXY ? () => [hs!.x, hs!.y] : undefined,
+      call(f, user, ctx): unknown {
+        const x = f.k.createVmo(P);
+        const y = f.k.createVmo(P);
+        const z = f.k.createVmo(P);
+        hs = { x, y, z };
+        koids = { x: x.koid, y: y.koid, z: z.koid };
+        // What the world is right after the list's user code ran (its effect included): a
+        // failed write leaves exactly that, less the consumed handles.
+        let mid: string | null = null;
+        const undo: Array<() => void> = [];
+        const list = c.list(f, user, {
+          undo,
+          x,
+          y,
+          z,
+          mid: () => {
+            try {
+              c.effect?.(f, { x, y });
+            } finally {
+              mid = state(f, [], consumedXY ? [x, y] : []);
+            }
+          },
+        });
+        ctx.arm();
+        try {
+          try {
+            return f.ch.write(new Uint8Array([7, 7]), list as Handle[]);
+          } finally {
+            for (const u of undo) u();
+          }
+        } catch (e) {
+          if (mid !== null) {
+            const after = state(f, [], consumedXY ? [x, y] : []);
+            assert.equal(after, mid, "the state changed after the list was read");
+          }
+          if (consumedXY) {
+            assert.equal(x.valid || y.valid, false, "a listed handle is still valid");
+          } else assert.ok(x.valid && y.valid, "a handle was consumed");
+          if (!f.k.closed) assert.ok(z.valid, "z (never listed) was consumed");
+          throw e;
+        }
+      },
+      verify(f): void {
+        const m = f.chPeer.read();
+        assert.deepEqual([...m.bytes], [7, 7]);
+        const want = (c.sent ?? ((k) => [k.x, k.y]))(koids!);
+        assert.deepEqual(m.handles.map((h) => h.koid), want, "the handles sent");
+        assert.ok(!hs!.x.valid && !hs!.y.valid, "a listed handle is still valid");
+        assert.ok(hs!.z.valid, "z (never listed) was consumed");
+        for (const h of m.handles) h.close();
+      },
+    });
+  }
+  // The iterator reads through Channel.prototype.read, not the receiver's own read/waitOne.
+  run.run({
+    family: "receivers",
+    member: "Channel.Symbol(Symbol.asyncIterator)",
+    name: "next() on a receiver whose own read/waitOne/kernel lie: the queued message is read",
+    expect: "ok",
+    call(f, user, ctx): unknown {
+      f.ch.write(new Uint8Array([5]), [f.k.createVmo(P)]);
+      ctx.arm();
+      const r = f.chPeer;
+      const undo = lieAbout(r, f, user);
+      for (const key of ["read", "waitOne"]) {
+        own(r, key, () => {
+          user(`receiver's own ${key} getter`);
+          return () => {
+            throw new Error(`the receiver's own ${key}`);
+          };
+        });
+      }
+      try {
+        const it = r[Symbol.asyncIterator]();
+        const p = it.next(); // runs the generator up to its first yield, synchronously
+        p.then((x) => x.value?.handles.forEach((h: Handle) => h.close()), () => {});
+        return p;
+      } finally {
+        undo();
+        delete (r as unknown as Record<string, unknown>).read;
+        delete (r as unknown as Record<string, unknown>).waitOne;
+      }
+    },
+    verify(f): void {
+      assert.equal(f.chPeer.signals & Signals.ChannelReadable, 0, "the message is still queued");
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2012,6 +2477,7 @@ export function publicMembers(): string[] {
     Vmo,
     Vmar,
     Mapping,
+    Channel,
     TestKernel,
     FaultInjector,
     LeakError,
@@ -2024,6 +2490,7 @@ export function publicMembers(): string[] {
       ...Reflect.ownKeys(cls).filter((k) => !["length", "name", "prototype"].includes(String(k))),
     ];
     for (const k of keys) {
+      // (Node 20's Symbol.dispose prints as "Symbol(nodejs.dispose)".)
       const key = k === Symbol.dispose ? "Symbol(Symbol.dispose)" : String(k);
       out.push(`${name}.${key}`);
     }
@@ -2038,6 +2505,7 @@ export function publicMembers(): string[] {
 export const NO_LYING_CASES: Record<string, string> = {
   "Kernel.default": "no arguments (reads ZXVM_BACKEND, a string from the environment)",
   "Vmar.root": "no arguments (the default kernel's root VMAR)",
+  "Channel.rewrap": "protected and never called (duplicate/replace construct through Handle)",
   "FaultInjector.constructor": "no arguments",
   "FaultInjector.pending": "src/testing/faults.ts: compares op by identity, converts nothing",
   "FaultInjector.clear": "src/testing/faults.ts: compares op by identity, converts nothing",
