@@ -89,11 +89,6 @@ export class Channel extends Handle {
     return "channel";
   }
 
-  /** Wrap another handle value. */
-  protected rewrap(value: number): this {
-    return new Channel(this.kernel, value, INTERNAL) as this;
-  }
-
   /**
    * `zx_channel_write`: queue a message of `bytes` (copied) and `handles` for the peer. Every
    * handle in `handles` is consumed — invalid afterwards, on success and on failure alike

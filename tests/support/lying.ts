@@ -2505,7 +2505,6 @@ export function publicMembers(): string[] {
 export const NO_LYING_CASES: Record<string, string> = {
   "Kernel.default": "no arguments (reads ZXVM_BACKEND, a string from the environment)",
   "Vmar.root": "no arguments (the default kernel's root VMAR)",
-  "Channel.rewrap": "protected and never called (duplicate/replace construct through Handle)",
   "FaultInjector.constructor": "no arguments",
   "FaultInjector.pending": "src/testing/faults.ts: compares op by identity, converts nothing",
   "FaultInjector.clear": "src/testing/faults.ts: compares op by identity, converts nothing",

@@ -89,8 +89,6 @@ const COVERED: Record<string, string[]> = {
     "opRange",
     "createChild",
     "info",
-    // protected (TypeScript), used by duplicate/replace, which are covered.
-    "rewrap",
   ],
   Vmar: [
     "root",
@@ -107,7 +105,6 @@ const COVERED: Record<string, string[]> = {
     "destroy",
     "opRange",
     "mappings",
-    "rewrap",
   ],
   Mapping: [
     "constructor",
@@ -129,8 +126,6 @@ const COVERED: Record<string, string[]> = {
     "write",
     "read",
     "Symbol(Symbol.asyncIterator)",
-    // protected (TypeScript), used by replace, which is covered.
-    "rewrap",
   ],
   TestKernel: ["constructor", "liveMemories"],
   FaultInjector: ["constructor", "failNext", "failAt", "pending", "clear", "log", "check"],
