@@ -164,6 +164,32 @@ export class VmoObject extends KObject {
     });
   }
 
+  /**
+   * A VMO that arrived from another realm (a Worker's kernel): `mem` (already hosted in `pool`)
+   * is the same memory; the koid is the sender's. It arrives without a parent.
+   */
+  static received(
+    koid: number,
+    pool: MemoryPool,
+    mem: Memory,
+    init: { size: number; contentSize: number; immutable: boolean; name: string },
+  ): VmoObject {
+    const v = new VmoObject(koid, pool, {
+      mem,
+      memOffset: 0,
+      kind: "root",
+      size: init.size,
+      contentSize: init.contentSize,
+      resizable: false,
+      discardable: false,
+      immutable: init.immutable,
+      parent: null,
+      chainOffset: 0,
+    });
+    v.name = init.name;
+    return v;
+  }
+
   /** `"vmo"`. */
   get type(): "vmo" {
     return "vmo";

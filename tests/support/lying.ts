@@ -1066,6 +1066,14 @@ function numMembers(): NumMember[] {
       call: (f, a) => f.k.createVmo(a[0] as number, a[1] as number),
     },
     {
+      member: "Kernel.createChannel",
+      params: ["options"],
+      valid: () => [0],
+      call: (f, a) => {
+        for (const c of f.k.createChannel(a[0] as number)) c.close();
+      },
+    },
+    {
       member: "Vmo.create",
       params: ["size", "options"],
       valid: () => [P, VmoOptions.Default],
@@ -2044,6 +2052,10 @@ export const NO_LYING_CASES: Record<string, string> = {
   "FaultInjector.check": "src/testing/faults.ts: internal (called by the backend decorator)",
   "FaultInjector.log": "no arguments",
   "TestKernel.liveMemories": "covered by assertNoLeaks (a kernel with own liveMemories)",
+  "Channel.export": "no arguments",
+  "Kernel.importChannel": "its token's fields are read once each and must already be " +
+    "primitives (typeof checks, nothing is converted: valueOf/toString are never called); the " +
+    "hostile suite's token kind covers objects with valueOf in every field",
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ const COVERED: Record<string, string[]> = {
     "default",
     "createVmo",
     "createChannel",
+    "importChannel",
     "backend",
     "backendReason",
     "pageSize",
@@ -129,6 +130,7 @@ const COVERED: Record<string, string[]> = {
     "write",
     "read",
     "Symbol(Symbol.asyncIterator)",
+    "export",
     // protected (TypeScript), used by replace, which is covered.
     "rewrap",
   ],
