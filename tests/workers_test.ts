@@ -175,23 +175,6 @@ function suite(backend: "native" | "emulated"): void {
     p.k.close();
   });
 
-  if (backend === "emulated") {
-    it("an emulated VMO cannot cross (ErrNotSupported, consumed); bytes still do", async () => {
-      const p = await spawn(backend);
-      try {
-        const v = p.k.createVmo(P);
-        const e = status(() => p.ch.write(new Uint8Array(1), [v]));
-        assert.equal(e, ZxStatus.ErrNotSupported);
-        assert.equal(v.valid, false);
-        const { reply } = await call(p.ch, { op: "echo" });
-        assert.deepEqual(reply, { op: "echo" });
-      } finally {
-        await done(p);
-      }
-    });
-    return;
-  }
-
   it("a VMO crosses with its koid and rights, and maps the same memory both ways", async () => {
     const p = await spawn(backend);
     try {
@@ -205,7 +188,7 @@ function suite(backend: "native" | "emulated"): void {
       await call(p.ch, { op: "mapWrite", text: "from the worker" });
       assert.equal(dec.decode(m.read(0, 15)), "from the worker");
       assert.equal(dec.decode(vmo.read(15, 0)), "from the worker");
-      m.bytes().set(enc.encode("from main"), 0);
+      m.write(0, enc.encode("from main"));
       const r = await call(p.ch, { op: "read", n: 9 });
       assert.deepEqual(r.reply, { text: "from main" });
       vmo.close();
@@ -259,6 +242,31 @@ function suite(backend: "native" | "emulated"): void {
       await done(p);
     }
   });
+
+  if (backend === "emulated") {
+    it("emulated: a VMO with a live bytes() view cannot cross; a shared one gives no views", async () => {
+      const p = await spawn(backend);
+      try {
+        const v = p.k.createVmo(P);
+        const m = p.k.rootVmar.map(O.VmPermRead | O.VmPermWrite, 0, v, 0, P);
+        m.bytes()[0] = 1;
+        const d = v.duplicate();
+        assert.equal(status(() => p.ch.write(new Uint8Array(1), [d])), ZxStatus.ErrNotSupported);
+        assert.equal(d.valid, false, "consumed");
+        m.unmap(); // the view is revoked: now it can cross
+        await call(p.ch, { op: "keep" }, [v.duplicate()]);
+        using m2 = p.k.rootVmar.map(O.VmPermRead | O.VmPermWrite, 0, v, 0, P);
+        assert.equal(status(() => m2.bytes()), ZxStatus.ErrNotSupported);
+        assert.equal(m2.read(0, 1)[0], 1, "the contents moved to the shared storage");
+        await call(p.ch, { op: "mapWrite", text: "zz" });
+        assert.equal(dec.decode(m2.read(0, 2)), "zz");
+        v.close();
+      } finally {
+        await done(p);
+      }
+    });
+    return;
+  }
 
   it("a terminated Worker's memfds are released here (fds back to baseline)", async () => {
     const p = await spawn(backend);

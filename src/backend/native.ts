@@ -815,11 +815,19 @@ export class NativeBackend implements Backend {
   /** A duplicate of `mem`'s memfd for a kernel in another Worker (see {@link Backend.share}). */
   share(mem: Memory): number | string {
     if (!(mem instanceof NativeMemory) || mem.closed) return "not a live native memory object";
-    return check(this.calls.zxs_dup(mem.fd), "fcntl(F_DUPFD_CLOEXEC)");
+    return check(mem.owner.calls.zxs_dup(mem.fd), "fcntl(F_DUPFD_CLOEXEC)");
+  }
+
+  /** Any live native memory can be shared. */
+  shareable(mem: Memory): string | null {
+    return mem instanceof NativeMemory && !mem.closed ? null : "not a live native memory object";
   }
 
   /** Wrap a memfd another realm shared (see {@link Backend.receive}). */
-  receive(fd: number, onClose: () => void): NativeMemory {
+  receive(fd: number | SharedArrayBuffer, onClose: () => void): NativeMemory {
+    if (typeof fd !== "number") {
+      throw new BackendError(ZxStatus.ErrNotSupported, "emulated memory cannot become native");
+    }
     if (this.#closed) {
       throw new BackendError(ZxStatus.ErrBadState, "the native backend was closed");
     }

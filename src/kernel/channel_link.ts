@@ -11,7 +11,8 @@
  * Wire messages (structured clones): `msg` (bytes, and handles: VMOs as a duplicated memfd
  * number — fds are process-wide — with koid, rights, size, content size and name; endpoints as
  * a nested port), `close` (the endpoint on that side closed), `rel` (the receiver closed a
- * memfd it got from us), `hb` (heartbeat).
+ * memfd it got from us), `nak` (the receiver could not take a memfd: the sender closes it),
+ * `hb` (heartbeat).
  *
  * Lifetime and leaks: the sender remembers each memfd it duplicated for the other side until
  * that side reports it closed (`rel`). When the other side goes away without closing — its
@@ -26,7 +27,6 @@
  * @module
  */
 import { Rights } from "../abi/rights.ts";
-import type { Backend } from "../backend/types.ts";
 import {
   ChannelObject,
   destroyMessages,
@@ -76,7 +76,10 @@ export interface EndpointToken {
 
 interface WireVmo {
   t: "vmo";
+  /** Native: the memfd duplicated for the receiver (-1 for emulated memory). */
   fd: number;
+  /** Emulated: the shared storage (null for native memory). */
+  sab: SharedArrayBuffer | null;
   koid: number;
   rights: number;
   size: number;
@@ -92,6 +95,7 @@ type Wire =
   | { t: "msg"; bytes: Uint8Array; handles: Array<WireVmo | WireChannel> }
   | { t: "close" }
   | { t: "rel"; fd: number }
+  | { t: "nak"; fd: number }
   | { t: "hb" };
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
@@ -114,14 +118,13 @@ const imported = new WeakSet<object>();
 /** Why `obj` cannot travel to another realm, or null. */
 export function crossRealmRefusal(obj: KObject): string | null {
   if (obj instanceof VmoObject) {
-    if (obj.memoryKind !== "native") {
-      return "an emulated VMO cannot cross to another Worker's kernel (its storage is not " +
-        "shared memory); use the native backend";
-    }
     if (obj.kind === "slice") return "a slice VMO cannot cross to another Worker's kernel";
     if (obj.resizable) {
       return "a resizable VMO cannot cross to another Worker's kernel (its size is not shared)";
     }
+    const be = obj.memoryBackend;
+    if (be.share === undefined) return "this backend shares no memory with other Workers";
+    return be.shareable?.(obj.mem) ?? null;
   }
   return null;
 }
@@ -217,18 +220,20 @@ export class Link implements EndpointLink {
       return { t: "ch", token };
     }
     if (!(o instanceof VmoObject) || crossRealmRefusal(o) !== null) return null;
-    const be = this.#kernel.backend as Backend;
-    let fd: number | string;
+    const be = o.memoryBackend;
+    let got: number | SharedArrayBuffer | string;
     try {
-      fd = be.share === undefined ? "no sharing" : be.share(o.mem);
+      got = be.share === undefined ? "no sharing" : be.share(o.mem);
     } catch {
       return null;
     }
-    if (typeof fd === "string") return null;
-    this.#sent.add(fd);
+    if (typeof got === "string") return null;
+    const fd = typeof got === "number" ? got : -1;
+    if (fd >= 0) this.#sent.add(fd);
     return {
       t: "vmo",
       fd,
+      sab: typeof got === "number" ? null : got,
       koid: o.koid,
       rights: h.rights,
       size: o.size,
@@ -269,18 +274,24 @@ export class Link implements EndpointLink {
   /** The other side went away without a word (its Worker terminated). */
   #died(): void {
     if (this.#ended) return;
-    const k = this.#host();
     const fds = [...this.#sent];
     this.#sent.clear();
     this.#closeEndpoint();
-    if (k !== null && k.backend.receive !== undefined) {
-      for (const fd of fds) {
-        try {
-          k.backend.receive(fd, () => {}).close(); // what the dead side held
-        } catch { /* not ours any more */ }
-      }
-    }
+    this.#closeFds(fds); // what the dead side held
     if (!this.#ended) this.#end();
+  }
+
+  /** Close memfds we duplicated for the other side (through a native kernel of this realm). */
+  #closeFds(fds: number[]): void {
+    const k = this.#kernel.kind === "native" && !this.#kernel.closed
+      ? this.#kernel
+      : memberOfKind("native", this.#kernel);
+    if (k === null || k.backend.receive === undefined) return;
+    for (const fd of fds) {
+      try {
+        k.backend.receive(fd, () => {}).close();
+      } catch { /* not a memfd any more */ }
+    }
   }
 
   #receive(w: Wire): void {
@@ -295,6 +306,10 @@ export class Link implements EndpointLink {
         return;
       case "rel":
         this.#sent.delete(w.fd);
+        this.#maybeEnd();
+        return;
+      case "nak": // the other side could not take it: the fd is still open
+        if (this.#sent.delete(w.fd)) this.#closeFds([w.fd]);
         this.#maybeEnd();
         return;
     }
@@ -322,17 +337,17 @@ export class Link implements EndpointLink {
         continue;
       }
       const be = k?.backend;
-      if (k === null || be?.receive === undefined) continue; // nothing can host it: leaked
-      this.#held.add(w.fd);
+      const fd = w.fd;
       let obj: VmoObject;
       try {
-        const fd = w.fd;
-        const mem = be.receive(fd, () => this.#released(fd));
+        if (k === null || be?.receive === undefined) throw new Error("nothing can host it");
+        // A VMO of another backend kind than the hosting kernel's cannot arrive: dropped.
+        const mem = be.receive(w.sab ?? fd, () => this.#released(fd));
+        if (fd >= 0) this.#held.add(fd);
         k.ctx.pool.host(mem);
         obj = VmoObject.received(w.koid, k.ctx.pool, mem, w);
       } catch {
-        this.#held.delete(w.fd);
-        this.#post({ t: "rel", fd: w.fd });
+        if (fd >= 0) this.#post({ t: "nak", fd });
         continue;
       }
       obj.handleCount = 1;

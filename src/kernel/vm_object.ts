@@ -11,7 +11,7 @@ import { ZxError } from "../abi/error.ts";
 import { VmoChildOptions, VmoOptions } from "../abi/options.ts";
 import { Signals, VmoInfoFlags } from "../abi/signals.ts";
 import { ZxStatus } from "../abi/status.ts";
-import type { Memory } from "../backend/types.ts";
+import type { Backend, Memory } from "../backend/types.ts";
 import { TWO_64 } from "./args.ts";
 import { backendCall, backendFailure } from "./backend_call.ts";
 import { KObject, ObjType } from "./handles.ts";
@@ -188,6 +188,11 @@ export class VmoObject extends KObject {
     });
     v.name = init.name;
     return v;
+  }
+
+  /** The backend of the pool hosting this VMO's memory now. */
+  get memoryBackend(): Backend {
+    return this.#pool.backend;
   }
 
   /** `"vmo"`. */

@@ -239,9 +239,9 @@ export class Channel extends Handle {
    * each running its own kernels like a Zircon process. The handle is consumed (invalid
    * afterwards, as when written into a channel); post the token with its port in the transfer
    * list and call `kernel.importChannel(token)` on the other side. From then on the peer here
-   * and the imported endpoint there talk as within one kernel: bytes, handles (VMOs of the
-   * native backend arrive as the same VMO: same koid, same rights, the same memory; endpoints
-   * travel too), `ErrPeerClosed` when either side closes or its Worker ends. Messages the peer
+   * and the imported endpoint there talk as within one kernel: bytes, handles (VMOs arrive as
+   * the same VMO: same koid, same rights, the same memory — a duplicated memfd, or emulated
+   * storage moved to a `SharedArrayBuffer`; endpoints travel too), `ErrPeerClosed` when either side closes or its Worker ends. Messages the peer
    * wrote before the export travel too.
    *
    * @returns the token (see {@link ChannelToken})
