@@ -19,9 +19,10 @@
  * Worker terminated — the survivor's endpoint sees PEER_CLOSED and the survivor closes the
  * memfds the dead side still held. Node reports a port whose other side went away (its `close`
  * event, also for a terminated Worker); Deno's `MessagePort` does the same once its Node
- * compatibility layer (`node:worker_threads`) is loaded, which this module does. As a fallback
- * (a runtime without either) each side sends a heartbeat every {@link HEARTBEAT_MS} ms on Deno
- * and a side silent for {@link SILENCE_MS} ms is taken as terminated. A link ends (its port closes)
+ * compatibility layer (`node:worker_threads`) is loaded, which this module does. Only as a
+ * fallback (a Deno realm without `process.getBuiltinModule`) does each side send a heartbeat
+ * every {@link HEARTBEAT_MS} ms, and a side silent for {@link SILENCE_MS} ms is taken as
+ * terminated (a realm whose event loop is blocked that long is then cut off). A link ends (its port closes)
  * once its endpoint closed and no memfd is held across it either way.
  *
  * @module
@@ -100,11 +101,20 @@ type Wire =
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 
-// Deno dispatches `close` on a MessagePort whose other side went away once its Node layer is in.
-try {
-  (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-    ?.getBuiltinModule?.("node:worker_threads");
-} catch { /* not available: the heartbeat covers it */ }
+/**
+ * Whether ports report a gone peer (`close`): always on Node; on Deno once its Node layer is
+ * loaded, which this does. Only without it do links fall back to the heartbeat (a false
+ * "terminated" after a long-blocked event loop would close memfds the other side still uses).
+ */
+const closeEvents: boolean = (() => {
+  if (!isDeno) return true;
+  try {
+    return (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+      ?.getBuiltinModule?.("node:worker_threads") !== undefined;
+  } catch {
+    return false;
+  }
+})();
 
 function unref(id: unknown): void {
   const d = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
@@ -152,7 +162,7 @@ export class Link implements EndpointLink {
     ep.owner = null;
     this.#port.onmessage = (e) => this.#receive(e.data as Wire);
     this.#port.addEventListener?.("close", () => this.#died());
-    if (isDeno) {
+    if (!closeEvents) {
       this.#timer = setInterval(() => this.#beat(), HEARTBEAT_MS);
       unref(this.#timer);
     }
