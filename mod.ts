@@ -35,7 +35,12 @@ export {
   ZxVmOption,
 } from "./src/abi/mod.ts";
 export type { BasicInfo, MappingInfo, VmoInfo } from "./src/kernel/kernel.ts";
-export { Channel, type ChannelMessage } from "./src/sdk/channel.ts";
+export {
+  Channel,
+  type ChannelMessage,
+  type ChannelPort,
+  type ChannelToken,
+} from "./src/sdk/channel.ts";
 export { Handle, type WaitOptions } from "./src/sdk/handle.ts";
 export { Kernel, type KernelOptions } from "./src/sdk/kernel.ts";
 export type { BackendChoice } from "./src/backend/select.ts";

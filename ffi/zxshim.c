@@ -69,6 +69,11 @@ ZXS_EXPORT int32_t zxs_memfd_create(void) {
 
 ZXS_EXPORT int32_t zxs_close(int32_t fd) { return close(fd) == 0 ? 0 : -errno; }
 
+ZXS_EXPORT int32_t zxs_dup(int32_t fd) {
+  int r = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  return r >= 0 ? r : -errno;
+}
+
 ZXS_EXPORT int32_t zxs_ftruncate(int32_t fd, zxs_num size_) {
   uint64_t size;
   if (!num(size_, &size)) return -EINVAL;

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /* Version of this interface; bumped on every incompatible change. */
-#define ZXS_VERSION 4
+#define ZXS_VERSION 5
 
 /* A 64-bit quantity: an exact integer in [0, 2^53) (results: or -errno) carried as a double. */
 typedef double zxs_num;
@@ -40,6 +40,9 @@ zxs_num zxs_page_size(void);
 int32_t zxs_memfd_create(void);
 /* close(fd). */
 int32_t zxs_close(int32_t fd);
+/* fcntl(fd, F_DUPFD_CLOEXEC, 0): a new fd for the same open file (another Worker's kernel adopts
+ * it; fds are process-wide). */
+int32_t zxs_dup(int32_t fd);
 /* ftruncate(fd, size). */
 int32_t zxs_ftruncate(int32_t fd, zxs_num size);
 /* Bytes allocated to fd (st_blocks * 512). */

@@ -345,6 +345,26 @@ describe("EmulatedMemory", () => {
     assert.deepEqual(out, new Uint8Array(3), "shrunk-away bytes read back as zero");
     m.close();
   });
+  it("a revoked view no longer pins its pages (decommit releases them; the memory can be shared)", () => {
+    const m = new EmulatedMemory(2 * P);
+    const v = m.view(0, P);
+    v[0] = 5;
+    m.revoke(v.buffer as ArrayBuffer);
+    assert.equal(v.length, 0);
+    m.decommit(0, 2 * P);
+    assert.equal(m.committedBytes(), 0, "the revoked view's pages were released");
+    assert.equal(m.shareable(), null);
+    const sab = m.share();
+    assert.ok(sab instanceof SharedArrayBuffer);
+    const other = EmulatedMemory.fromShared(sab);
+    other.write(1, new Uint8Array([7]));
+    const b = new Uint8Array(2);
+    m.read(0, b);
+    assert.deepEqual([...b], [0, 7], "both sides see the same bytes");
+    assert.throws(() => m.view(0, P), /shared with another Worker/);
+    m.close();
+    other.close();
+  });
   it("decommit zeroes and lowers committed bytes", () => {
     const m = new EmulatedMemory(4 * P);
     m.write(0, new Uint8Array(2 * P).fill(9));

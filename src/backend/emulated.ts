@@ -156,10 +156,70 @@ export class EmulatedMemory implements Memory {
    */
   readonly #viewed = new RangeSet();
   #closed = false;
+  /**
+   * Set once the memory is shared with another realm (a Worker's kernel): its one segment is
+   * this `SharedArrayBuffer`, every page counts as committed (the other side's writes cannot be
+   * observed), and it offers no zero-copy views (they could not be revoked).
+   */
+  #shared: SharedArrayBuffer | null = null;
 
   /** @param size initial size in bytes (a page multiple) */
   constructor(size: number) {
     this.#size = size;
+  }
+
+  /** Memory over `sab`, which another realm shared (see {@link EmulatedMemory.share}). */
+  static fromShared(sab: SharedArrayBuffer): EmulatedMemory {
+    const m = new EmulatedMemory(sab.byteLength);
+    m.#adoptShared(sab);
+    return m;
+  }
+
+  #adoptShared(sab: SharedArrayBuffer): void {
+    this.#shared = sab;
+    if (sab.byteLength > 0) this.#segs.set(0, sab as unknown as ArrayBuffer);
+    this.#committed.add(0, this.#size);
+  }
+
+  /** Why this memory cannot be shared now, or null (see {@link EmulatedMemory.share}). */
+  shareable(): string | null {
+    if (this.#shared !== null) return null;
+    if (this.#closed) return "the memory was released";
+    if (this.#size > SEGMENT_SIZE) {
+      return `an emulated VMO larger than ${SEGMENT_SIZE} bytes (one segment) cannot be shared`;
+    }
+    if (this.#viewed.total > 0) {
+      return "the emulated VMO has live Mapping.bytes() views, which shared storage could not " +
+        "revoke (unmap those mappings first)";
+    }
+    if (this.#anyLost()) return "the emulated VMO's storage was transferred away";
+    return null;
+  }
+
+  /**
+   * Move the contents to one `SharedArrayBuffer` (once) and return it: another realm's kernel
+   * then sees the same bytes. Afterwards the memory offers no zero-copy views.
+   */
+  share(): SharedArrayBuffer | string {
+    if (this.#shared !== null) return this.#shared;
+    const why = this.shareable();
+    if (why !== null) return why;
+    let sab: SharedArrayBuffer;
+    try {
+      sab = new SharedArrayBuffer(this.#size);
+    } catch (e) {
+      return `cannot allocate shared memory: ${e}`;
+    }
+    const old = this.#segs.get(0);
+    if (old !== undefined) {
+      const dst = new Uint8Array(sab);
+      const src = new Uint8Array(old);
+      for (const [s, e] of this.#committed.within(0, this.#size)) dst.set(src.subarray(s, e), s);
+      this.#segs.delete(0);
+      detachBuffer(old);
+    }
+    this.#adoptShared(sab);
+    return sab;
   }
 
   /** Current size. */
@@ -203,6 +263,9 @@ export class EmulatedMemory implements Memory {
   resize(size: number): void {
     const old = this.#size;
     if (size === old) return;
+    if (this.#shared !== null) {
+      throw new BackendError(ZxStatus.ErrNotSupported, "shared emulated memory cannot resize");
+    }
     if (this.#anyLost()) throw lost();
     if (size < old) {
       this.#committed.remove(size, old);
@@ -243,8 +306,8 @@ export class EmulatedMemory implements Memory {
         }
         this.#segs.set(last, nab);
         owners.set(nab, this);
+        this.#viewed.remove(base, base + ab.byteLength); // (before the detach makes it 0)
         detachBuffer(ab); // old views are detached; Mapping.bytes() hands out fresh ones
-        this.#viewed.remove(base, base + ab.byteLength);
       }
     }
   }
@@ -315,12 +378,14 @@ export class EmulatedMemory implements Memory {
   /** Zero; see {@link Memory.zero}. Whole pages inside the range are decommitted. */
   zero(offset: number, len: number): void {
     const end = offset + len;
+    if (this.#shared !== null) return this.#fillZero(offset, end);
     for (const [s, e] of this.#committed.within(offset, end)) this.#fillZero(s, e);
     this.#uncommit(pageUp(offset), pageDown(end));
   }
 
   /** Decommit; see {@link Memory.decommit}. */
   decommit(offset: number, len: number): void {
+    if (this.#shared !== null) return this.#fillZero(offset, offset + len);
     for (const [s, e] of this.#committed.within(offset, offset + len)) this.#fillZero(s, e);
     this.#uncommit(offset, offset + len);
   }
@@ -348,6 +413,13 @@ export class EmulatedMemory implements Memory {
    * @throws {BackendError} `ErrNotSupported` when the range crosses a 1 GiB boundary
    */
   view(offset: number, len: number): Uint8Array {
+    if (this.#shared !== null) {
+      throw new BackendError(
+        ZxStatus.ErrNotSupported,
+        "this emulated VMO is shared with another Worker: its storage is a SharedArrayBuffer, " +
+          "whose views could not be revoked; use Mapping.read/write or the native backend",
+      );
+    }
     const i = Math.floor(offset / SEGMENT_SIZE);
     const inSeg = offset - i * SEGMENT_SIZE;
     if (inSeg + len > SEGMENT_SIZE) {
@@ -385,8 +457,9 @@ export class EmulatedMemory implements Memory {
       }
       this.#segs.set(i, nab);
       owners.set(nab, this);
+      const len = seg.byteLength; // before the detach, which makes it 0
       detachBuffer(seg);
-      this.#viewed.remove(base, base + seg.byteLength); // no view of this segment is left
+      this.#viewed.remove(base, base + len); // no view of this segment is left
       return;
     }
   }
@@ -395,7 +468,7 @@ export class EmulatedMemory implements Memory {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const ab of this.#segs.values()) detachBuffer(ab);
+    if (this.#shared === null) { for (const ab of this.#segs.values()) detachBuffer(ab); }
     this.#segs.clear();
   }
 }
@@ -445,6 +518,21 @@ export class EmulatedBackend implements Backend {
    */
   adopt(_mem: Memory): boolean {
     return true;
+  }
+  /** Share with another realm: the memory moves to a `SharedArrayBuffer` (see `EmulatedMemory`). */
+  share(mem: Memory): SharedArrayBuffer | string {
+    return mem instanceof EmulatedMemory ? mem.share() : "not emulated memory";
+  }
+  /** Why `mem` cannot be shared now, or null. */
+  shareable(mem: Memory): string | null {
+    return mem instanceof EmulatedMemory ? mem.shareable() : "not emulated memory";
+  }
+  /** Memory over a `SharedArrayBuffer` another realm shared. */
+  receive(h: number | SharedArrayBuffer, _onClose: () => void): Memory {
+    if (typeof h === "number") {
+      throw new BackendError(ZxStatus.ErrNotSupported, "a memfd cannot become emulated memory");
+    }
+    return EmulatedMemory.fromShared(h);
   }
   /**
    * Revoke a view: the memory moves the segment's bytes to a fresh buffer and detaches the

@@ -149,6 +149,8 @@ export class NativeMemory implements Memory {
   #closed = false;
   #calls: ShimCalls;
   readonly #ps: number;
+  /** Called once just before the memfd closes (memory received from another realm). */
+  onClose: (() => void) | null = null;
   #owner: NativeBackend;
   #wins: (Window | undefined)[] = [];
   // Fast path (chunk 0): the window view, its known-page map, and how far it may be used.
@@ -492,6 +494,9 @@ export class NativeMemory implements Memory {
     for (const w of this.#wins) if (w !== undefined) this.#dropWindow(w);
     this.#wins = [];
     this.#setFast(undefined);
+    const f = this.onClose;
+    this.onClose = null;
+    if (f !== null) f();
     this.#calls.zxs_close(this.fd);
     this.#owner.forget(this);
   }
@@ -805,6 +810,40 @@ export class NativeBackend implements Backend {
       this.#live.add(mem);
     }
     return true;
+  }
+
+  /** A duplicate of `mem`'s memfd for a kernel in another Worker (see {@link Backend.share}). */
+  share(mem: Memory): number | string {
+    if (!(mem instanceof NativeMemory) || mem.closed) return "not a live native memory object";
+    return check(mem.owner.calls.zxs_dup(mem.fd), "fcntl(F_DUPFD_CLOEXEC)");
+  }
+
+  /** Any live native memory can be shared. */
+  shareable(mem: Memory): string | null {
+    return mem instanceof NativeMemory && !mem.closed ? null : "not a live native memory object";
+  }
+
+  /** Wrap a memfd another realm shared (see {@link Backend.receive}). */
+  receive(fd: number | SharedArrayBuffer, onClose: () => void): NativeMemory {
+    if (typeof fd !== "number") {
+      throw new BackendError(ZxStatus.ErrNotSupported, "emulated memory cannot become native");
+    }
+    if (this.#closed) {
+      throw new BackendError(ZxStatus.ErrBadState, "the native backend was closed");
+    }
+    const size = Number(this.calls.zxs_fstat_size(fd));
+    if (size < 0 || size % this.pageSize !== 0) {
+      throw new BackendError(
+        ZxStatus.ErrBadHandle,
+        `fd ${fd} is not a memory file of whole pages (fstat: ${
+          size < 0 ? `errno ${-size}` : size
+        })`,
+      );
+    }
+    const m = new NativeMemory(this, fd, size);
+    m.onClose = onClose;
+    this.#live.add(m);
+    return m;
   }
 
   /** Detach `view` (its length becomes 0). */

@@ -12,7 +12,7 @@ export const ZXVM_VERSION: string = "0.1.0";
 
 /** SHA-256 (hex) of the two sources, as `shimSourceHash(SHIM_C, SHIM_H)` computes it. */
 export const SHIM_SOURCE_SHA256: string =
-  "be915215656d495449b718dd46b7ce5b9d04e3758212a24074d9e0171a59079e";
+  "55a0df3646fdd8ffa2e199ecf10d286ae5cca2fc2376aed6ce168df132efe36f";
 
 /** The text of `ffi/zxshim.h`. */
 export const SHIM_H: string = `/*
@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 /* Version of this interface; bumped on every incompatible change. */
-#define ZXS_VERSION 4
+#define ZXS_VERSION 5
 
 /* A 64-bit quantity: an exact integer in [0, 2^53) (results: or -errno) carried as a double. */
 typedef double zxs_num;
@@ -57,6 +57,9 @@ zxs_num zxs_page_size(void);
 int32_t zxs_memfd_create(void);
 /* close(fd). */
 int32_t zxs_close(int32_t fd);
+/* fcntl(fd, F_DUPFD_CLOEXEC, 0): a new fd for the same open file (another Worker's kernel adopts
+ * it; fds are process-wide). */
+int32_t zxs_dup(int32_t fd);
 /* ftruncate(fd, size). */
 int32_t zxs_ftruncate(int32_t fd, zxs_num size);
 /* Bytes allocated to fd (st_blocks * 512). */
@@ -194,6 +197,11 @@ ZXS_EXPORT int32_t zxs_memfd_create(void) {
 }
 
 ZXS_EXPORT int32_t zxs_close(int32_t fd) { return close(fd) == 0 ? 0 : -errno; }
+
+ZXS_EXPORT int32_t zxs_dup(int32_t fd) {
+  int r = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  return r >= 0 ? r : -errno;
+}
 
 ZXS_EXPORT int32_t zxs_ftruncate(int32_t fd, zxs_num size_) {
   uint64_t size;

@@ -19,6 +19,7 @@ export const shimSymbols = {
   zxs_page_size: { parameters: [], result: "f64" },
   zxs_memfd_create: { parameters: [], result: "i32" },
   zxs_close: { parameters: ["i32"], result: "i32" },
+  zxs_dup: { parameters: ["i32"], result: "i32" },
   zxs_ftruncate: { parameters: ["i32", "f64"], result: "i32" },
   zxs_fstat_blocks: { parameters: ["i32"], result: "f64" },
   zxs_fstat_size: { parameters: ["i32"], result: "f64" },
@@ -65,7 +66,7 @@ export type ShimFunctions = {
 };
 
 /** The interface version the bindings expect from `zxs_version()` (`ZXS_VERSION`). */
-export const SHIM_VERSION = 4;
+export const SHIM_VERSION = 5;
 
 /** Advice values of `zxs_madvise` (`ZXS_ADV_*` in `zxshim.h`). */
 export const ShimAdvice = {

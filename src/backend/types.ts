@@ -153,6 +153,27 @@ export interface Backend {
    */
   adopt(mem: Memory): boolean;
   /**
+   * Share `mem` with a kernel in another JS realm (Worker) of this OS process: the number of a
+   * new file descriptor for the same memory (native: the receiver owns it from then on; fds are
+   * process-wide), the `SharedArrayBuffer` now holding it (emulated), or a string saying why
+   * this memory cannot be shared. Optional: a backend
+   * without it shares nothing.
+   *
+   * @throws {BackendError} when duplicating the descriptor fails (`ErrNoResources` for EMFILE)
+   */
+  share?(mem: Memory): number | SharedArrayBuffer | string;
+  /**
+   * Why `mem` cannot be shared ({@link Backend.share}) right now, or null; changes nothing.
+   */
+  shareable?(mem: Memory): string | null;
+  /**
+   * Take over what another realm's {@link Backend.share} made: a memory object of its current
+   * size (native: it closes `fd` when it is closed, and calls `onClose` just before).
+   *
+   * @throws {BackendError} `ErrBadHandle` when `fd` is not a memory file descriptor
+   */
+  receive?(fd: number | SharedArrayBuffer, onClose: () => void): Memory;
+  /**
    * Make `view` unusable: afterwards it has length 0 and touching it cannot reach the memory.
    * Views from native memory must be detached before that memory goes away (a stale native
    * view is a use-after-unmap: SIGSEGV/SIGBUS). Backends whose views alias garbage-collected

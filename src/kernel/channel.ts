@@ -19,6 +19,16 @@ import { KObject, ObjType } from "./handles.ts";
 import type { KernelCore } from "./kernel.ts";
 import { VmoObject, type Waiter } from "./vm_object.ts";
 
+/** What a channel endpoint exported to another realm forwards to (see `channel_link.ts`). */
+export interface EndpointLink {
+  /** The peer wrote `m` to this endpoint: send it to the other realm. */
+  forward(m: Message): void;
+  /** The peer closed. */
+  peerClosed(): void;
+  /** Why a handle cannot travel through the link, or null. */
+  refuse(obj: KObject): string | null;
+}
+
 /** A handle inside a message: the object and the rights the handle had when it was written. */
 export interface MessageHandle {
   /** The object. */
@@ -47,6 +57,11 @@ export class ChannelObject extends KObject {
   readonly waiters: Set<Waiter> = new Set();
   /** True once its last handle went. */
   closed = false;
+  /**
+   * Set while this endpoint was exported to another realm (`channel_link.ts`): what its peer
+   * writes goes out through the link instead of into the queue.
+   */
+  link: EndpointLink | null = null;
   #queue: Message[] = [];
   #head = 0;
 
@@ -99,8 +114,20 @@ export class ChannelObject extends KObject {
     return m;
   }
 
+  /** Take every queued message (the endpoint is being exported: they go through its link). */
+  drain(): Message[] {
+    const left = this.#queue.slice(this.#head);
+    this.#queue = [];
+    this.#head = 0;
+    return left;
+  }
+
   /** Queue `m` for this endpoint (its peer wrote it). */
   enqueue(m: Message): void {
+    if (this.link !== null) {
+      this.link.forward(m);
+      return;
+    }
     this.#queue.push(m);
     this.notify();
   }
@@ -114,6 +141,7 @@ export class ChannelObject extends KObject {
 
   /** Settle the waits the current signals satisfy. */
   notify(): void {
+    if (this.link !== null && this.peer === null) this.link.peerClosed();
     if (this.waiters.size === 0) return;
     const s = this.signals();
     for (const w of [...this.waiters]) if ((s & w.mask) !== 0) w.resolve(s);

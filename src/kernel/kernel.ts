@@ -38,6 +38,7 @@ import {
   type VmContext,
 } from "./vm_mapping.ts";
 import { MemoryPool } from "./memory_pool.ts";
+import type { EndpointToken } from "./channel_link.ts";
 import { type VmoInfo, VmoObject } from "./vm_object.ts";
 
 export type { BasicInfo } from "./syscalls/handle.ts";
@@ -242,6 +243,14 @@ export class KernelCore {
     return channel.channelRead(this, value, options, numBytes, numHandles);
   }
   /** Close every listed live handle (a channel write the SDK refused after reading the list). */
+  /** Export channel endpoint `value` to another realm (see `channel_link.ts`). */
+  channelExport(value: number): EndpointToken {
+    return channel.channelExport(this, value);
+  }
+  /** Import an endpoint token from another realm: a new handle. */
+  channelImport(token: EndpointToken): number {
+    return channel.channelImport(this, token);
+  }
   removeHandles(handles: number[]): void {
     channel.removeHandles(this, handles);
   }

@@ -38,6 +38,17 @@ export class MemoryPool {
     return mem;
   }
 
+  /** Host `mem`, a memory object received from another realm (see `channel_link.ts`). */
+  host(mem: Memory): void {
+    this.#live.add(mem);
+    homes.set(mem, this);
+  }
+
+  /** The backend's {@link Backend.share}, if it has one. */
+  get backend(): Backend {
+    return this.#backend;
+  }
+
   /** Release `mem` (once), in whichever pool hosts it now. */
   release(mem: Memory): void {
     const home = homes.get(mem);

@@ -20,8 +20,34 @@ export const KOID_RANGE = 2 ** 32;
 /** Slots: `slot * KOID_RANGE + counter` stays below 2^53. */
 const MAX_SLOTS = 2 ** 21 - 1;
 
+/**
+ * Whether this realm is a Worker (a Deno/web `Worker`, or a Node `worker_threads` thread): its
+ * kernels then take koid slots from a random base in the upper half, so koids stay unique
+ * when handles travel between realms (the main realm keeps slot 0 onwards).
+ */
+function inWorker(): boolean {
+  const g = globalThis as {
+    WorkerGlobalScope?: unknown;
+    process?: { getBuiltinModule?: (id: string) => { isMainThread?: boolean } | undefined };
+  };
+  if (
+    typeof g.WorkerGlobalScope === "function" &&
+    globalThis instanceof (g.WorkerGlobalScope as typeof Object)
+  ) return true;
+  try {
+    return g.process?.getBuiltinModule?.("node:worker_threads")?.isMainThread === false;
+  } catch {
+    return false;
+  }
+}
+
+/** This realm's first koid slot: 0 in the main realm, random in [2^20, 2^21 - 2^12) in a Worker. */
+export const REALM_BASE_SLOT: number = inWorker()
+  ? 2 ** 20 + Math.floor(Math.random() * (2 ** 20 - 2 ** 12))
+  : 0;
+
 const taken = new Set<number>();
-let lowest = 0;
+let lowest = REALM_BASE_SLOT;
 
 /**
  * The lowest koid slot no open kernel holds (and no closed one retired).
@@ -43,7 +69,7 @@ export function takeKoidSlot(): number {
 export function releaseKoidSlot(slot: number, retire: boolean): void {
   if (retire) return;
   taken.delete(slot);
-  if (slot < lowest) lowest = slot;
+  if (slot < lowest) lowest = Math.max(slot, REALM_BASE_SLOT);
 }
 
 /** What the realm needs of a kernel that took part in handle transfers. */

@@ -11,7 +11,7 @@ import { ZxError } from "../abi/error.ts";
 import { VmoChildOptions, VmoOptions } from "../abi/options.ts";
 import { Signals, VmoInfoFlags } from "../abi/signals.ts";
 import { ZxStatus } from "../abi/status.ts";
-import type { Memory } from "../backend/types.ts";
+import type { Backend, Memory } from "../backend/types.ts";
 import { TWO_64 } from "./args.ts";
 import { backendCall, backendFailure } from "./backend_call.ts";
 import { KObject, ObjType } from "./handles.ts";
@@ -162,6 +162,37 @@ export class VmoObject extends KObject {
       parent: null,
       chainOffset: 0,
     });
+  }
+
+  /**
+   * A VMO that arrived from another realm (a Worker's kernel): `mem` (already hosted in `pool`)
+   * is the same memory; the koid is the sender's. It arrives without a parent.
+   */
+  static received(
+    koid: number,
+    pool: MemoryPool,
+    mem: Memory,
+    init: { size: number; contentSize: number; immutable: boolean; name: string },
+  ): VmoObject {
+    const v = new VmoObject(koid, pool, {
+      mem,
+      memOffset: 0,
+      kind: "root",
+      size: init.size,
+      contentSize: init.contentSize,
+      resizable: false,
+      discardable: false,
+      immutable: init.immutable,
+      parent: null,
+      chainOffset: 0,
+    });
+    v.name = init.name;
+    return v;
+  }
+
+  /** The backend of the pool hosting this VMO's memory now. */
+  get memoryBackend(): Backend {
+    return this.#pool.backend;
   }
 
   /** `"vmo"`. */

@@ -39,6 +39,45 @@ export interface ChannelMessage {
   handles: Handle[];
 }
 
+/** A `MessagePort` (Web, Deno, or Node `worker_threads`), as far as a token's type goes. */
+export interface ChannelPort {
+  /** `MessagePort.postMessage`. */
+  postMessage(message: unknown, transfer?: readonly unknown[]): void;
+  /** `MessagePort.close`. */
+  close(): void;
+}
+
+/**
+ * A channel endpoint on its way to another realm (a Deno `Worker`, a Node `worker_threads`
+ * thread): made by {@link Channel.export}, posted with its `port` in the transfer list, and
+ * turned back into a `Channel` there by `kernel.importChannel(token)`. Structured-cloneable; good
+ * for one import.
+ *
+ * @example
+ * ```ts
+ * import { Channel, type ChannelToken } from "../../mod.ts";
+ * const [a, b] = Channel.create();
+ * const token: ChannelToken = b.export(); // b.valid === false from now on
+ * // worker.postMessage(token, [token.port]);
+ * console.log(token.koid === a.basicInfo().relatedKoid); // true
+ * token.port.close(); // (here: nobody imports it; a sees PEER_CLOSED)
+ * a.close();
+ * ```
+ */
+export interface ChannelToken {
+  /**
+   * The `MessagePort` the endpoint's messages travel over: put it in the transfer list (typed
+   * as {@link ChannelPort}, which Web and Node ports both are).
+   */
+  readonly port: ChannelPort;
+  /** The endpoint's koid (the imported handle has it too). */
+  readonly koid: number;
+  /** Its peer's koid. */
+  readonly peerKoid: number;
+  /** The exported handle's rights (the imported handle has exactly these). */
+  readonly rights: number;
+}
+
 /**
  * A handle to one endpoint of a channel. Create a pair with {@link Channel.create} (default
  * kernel) or `kernel.createChannel()`; what one endpoint writes, the other reads, in order.
@@ -188,6 +227,37 @@ export class Channel extends Handle {
       h.type === "vmo" ? new Vmo(k, h.value, INTERNAL) : new Channel(k, h.value, INTERNAL)
     );
     return { bytes: r.bytes, handles };
+  }
+
+  /**
+   * Export this endpoint to another realm — a Deno `Worker` or a Node `worker_threads` thread,
+   * each running its own kernels like a Zircon process. The handle is consumed (invalid
+   * afterwards, as when written into a channel); post the token with its port in the transfer
+   * list and call `kernel.importChannel(token)` on the other side. From then on the peer here
+   * and the imported endpoint there talk as within one kernel: bytes, handles (VMOs arrive as
+   * the same VMO: same koid, same rights, the same memory — a duplicated memfd, or emulated
+   * storage moved to a `SharedArrayBuffer`; endpoints travel too), `ErrPeerClosed` when either side closes or its Worker ends. Messages the peer
+   * wrote before the export travel too.
+   *
+   * @returns the token (see {@link ChannelToken})
+   * @throws {ZxError} `ErrBadHandle` (closed), `ErrWrongType` (not a channel),
+   *   `ErrAccessDenied` (no `Rights.Transfer`)
+   * @throws {TypeError} when called on something that is not a zxvm handle
+   * @example
+   * ```ts
+   * import { Channel } from "../../mod.ts";
+   * const [here, there] = Channel.create();
+   * const token = there.export();
+   * // const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+   * // worker.postMessage(token, [token.port]);
+   * // in the worker: const ch = Kernel.open().importChannel(token);
+   * console.log(there.valid); // false: the endpoint now lives behind token.port
+   * token.port.close();
+   * here.close();
+   * ```
+   */
+  export(): ChannelToken {
+    return handleCore(this).channelExport(handleValue(this));
   }
 
   /**

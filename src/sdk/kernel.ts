@@ -11,7 +11,7 @@ import { getEnv } from "../backend/env.ts";
 import { type BackendChoice, openBackend } from "../backend/select.ts";
 import { KernelCore } from "../kernel/kernel.ts";
 import { describe, optionBag, seedArg, u32, u64 } from "./args.ts";
-import { Channel } from "./channel.ts";
+import { Channel, type ChannelPort, type ChannelToken } from "./channel.ts";
 import { INTERNAL, kernelCore, registerKernel } from "./internal.ts";
 import { Vmar } from "./vmar.ts";
 import { Vmo } from "./vmo.ts";
@@ -224,6 +224,53 @@ export class Kernel implements Disposable {
     }
     const [a, b] = this.#core.channelCreate(o, peerCore);
     return [new Channel(this, a, INTERNAL), new Channel(peer ?? this, b, INTERNAL)];
+  }
+
+  /**
+   * Import a channel endpoint another realm exported ({@link Channel.export}): a `Channel` of
+   * this kernel with the exported handle's koid and rights, connected to the exporter's peer.
+   * A token is good for one import.
+   *
+   * @param token what `channel.export()` returned, received through `postMessage`
+   * @throws {ZxError} `ErrBadState` (this kernel closed; the token was imported already),
+   *   `ErrInvalidArgs` (the token's rights are not channel rights)
+   * @throws {TypeError} when `token` is not a channel token (an object with a `MessagePort`
+   *   `port`, positive integer `koid` and `peerKoid`, and a number `rights`)
+   * @example
+   * ```ts
+   * import { Channel, Kernel, Signals } from "../../mod.ts";
+   * // in a Worker: self.onmessage = (e) => { const ch = Kernel.open().importChannel(e.data); };
+   * const [a, b] = Channel.create();
+   * using k = Kernel.open({ backend: "emulated" });
+   * const ch = k.importChannel(b.export()); // here within one realm, for show
+   * a.write(new Uint8Array([42]));
+   * await ch.waitOne(Signals.ChannelReadable);
+   * console.log(ch.read().bytes[0]); // 42
+   * a.close();
+   * ```
+   */
+  importChannel(token: ChannelToken): Channel {
+    const op = "zx_channel_import";
+    const bad = () => new TypeError(`${op}: token must be a channel token (from Channel.export)`);
+    const t: unknown = token;
+    if (typeof t !== "object" || t === null) throw bad();
+    const port: unknown = (t as Record<string, unknown>).port;
+    const koid: unknown = (t as Record<string, unknown>).koid;
+    const peerKoid: unknown = (t as Record<string, unknown>).peerKoid;
+    const rights: unknown = (t as Record<string, unknown>).rights;
+    const MP = (globalThis as { MessagePort?: unknown }).MessagePort;
+    if (typeof MP !== "function" || !(port instanceof (MP as typeof Object))) throw bad();
+    for (const n of [koid, peerKoid]) {
+      if (typeof n !== "number" || !Number.isSafeInteger(n) || n <= 0) throw bad();
+    }
+    const r = u32(rights, "token.rights", op);
+    const v = this.#core.channelImport({
+      port: port as ChannelPort,
+      koid: koid as number,
+      peerKoid: peerKoid as number,
+      rights: r,
+    });
+    return new Channel(this, v, INTERNAL);
   }
 
   /** Close every handle, unmap everything and release all memory. Idempotent. */

@@ -36,6 +36,7 @@ import { ZxStatus } from "../../abi/status.ts";
 import { ChannelObject, destroyMessages, type MessageHandle } from "../channel.ts";
 import type { HandleEntry } from "../handles.ts";
 import type { KernelCore } from "../kernel.ts";
+import { type EndpointToken, exportObject, importObjects, wasImported } from "../channel_link.ts";
 import { join } from "../realm.ts";
 import { VmarObject } from "../vm_address_region.ts";
 import { VmoObject } from "../vm_object.ts";
@@ -113,6 +114,9 @@ function refusal(he: HandleEntry, ch: ChannelObject, i: number): ZxError | null 
       `${what} is a VMAR: a VMAR is bound to its kernel's address space and cannot be sent`,
     );
   }
+  const link = ch.peer?.link ?? null;
+  const far = link === null ? null : link.refuse(he.obj);
+  if (far !== null) return new ZxError(S.ErrNotSupported, WRITE, `${what}: ${far}`);
   const dest = ch.peer?.owner ?? null;
   if (he.obj instanceof VmoObject && dest !== null && dest.backend.kind !== he.obj.memoryKind) {
     return new ZxError(S.ErrNotSupported, WRITE, kindWhy(what, he.obj, dest));
@@ -255,4 +259,32 @@ export function channelRead(
   });
   if (handles.length > 0) join(k);
   return { bytes: msg.bytes, handles };
+}
+
+/**
+ * Export channel endpoint `value` to another realm (zxvm's, no Zircon syscall): the handle
+ * leaves the table (consumed, as a handle written into a channel) and the endpoint is pumped
+ * over the token's port. Checks: BAD_HANDLE, WRONG_TYPE, ACCESS_DENIED without TRANSFER.
+ */
+export function channelExport(k: KernelCore, value: number): EndpointToken {
+  const op = "zx_channel_export";
+  const [e, ch] = channelEntry(k, value, op);
+  k.need(e, Rights.Transfer, op, "send it to another realm");
+  k.handles.moveOut(e);
+  cancelWaits(ch, k, value, "the handle was exported");
+  return exportObject(ch, e.rights, k);
+}
+
+/** Import an endpoint token made by {@link channelExport} in another realm: a new handle. */
+export function channelImport(k: KernelCore, t: EndpointToken): number {
+  const op = "zx_channel_import";
+  if (k.closed) throw new ZxError(S.ErrBadState, op, "the kernel was closed");
+  if (wasImported(t.port)) {
+    throw new ZxError(S.ErrBadState, op, "this token's port was imported already");
+  }
+  if ((t.rights & ~Rights.DefaultChannel) !== 0) {
+    throw new ZxError(S.ErrInvalidArgs, op, "the token's rights are not channel rights");
+  }
+  const [mine] = importObjects(k, t);
+  return k.handles.add(mine, t.rights).value;
 }

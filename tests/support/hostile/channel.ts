@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import {
   Channel,
   ChannelOptions,
+  type ChannelToken,
   Handle,
   Kernel,
   Rights,
@@ -35,7 +36,7 @@ import {
   type Scenario,
   throwsStatus,
 } from "./runner.ts";
-import { detached, type Expect } from "./values.ts";
+import { detached, type Expect, freshToken } from "./values.ts";
 
 const DATA = new Uint8Array([1, 2, 3, 4]);
 const closePeer = (f: Fixture): void => f.chPeer.close();
@@ -318,9 +319,54 @@ function handleMembers(): Method[] {
   return [dup, replace, ...accessors];
 }
 
+/** `Channel.export` and `Kernel.importChannel` (channels across realms). */
+function realmMethods(): Method[] {
+  const exportMethod: Method = {
+    name: "Channel.export",
+    params: [IGNORED],
+    valid: () => [],
+    call: (r, a) => {
+      const t = invoke(Channel.prototype.export, r, ...a) as ChannelToken;
+      t.port.close();
+    },
+    receivers: [
+      on("an endpoint", (f) => f.chR),
+      on("an endpoint without READ/WRITE", (f) => f.chLimited),
+      ...channelOthers(),
+    ],
+  };
+  const importMethod: Method = {
+    name: "Kernel.importChannel",
+    params: [{
+      name: "token",
+      kind: "token",
+      extra: () => [
+        [freshToken(Rights.Transfer), "ok"],
+        [freshToken(Rights.Duplicate), "INVALID_ARGS"],
+        [freshToken(Rights.SameRights), "INVALID_ARGS"],
+      ],
+    }],
+    valid: () => [freshToken()],
+    call: (r, a) => invoke(Kernel.prototype.importChannel, r, ...a),
+    receivers: [
+      on("a kernel", (f) => f.k),
+      { label: "a closed kernel", get: (f) => f.other, setup: closeOther, expect: "BAD_STATE" },
+      ...aliens(["a VMO", (f) => f.vmo], ["Kernel.prototype", () => Kernel.prototype]),
+    ],
+  };
+  return [exportMethod, importMethod];
+}
+
 /** Every hostile `Channel` method (and the kernel's `createChannel`). */
 export function channelMethods(): Method[] {
-  return [writeMethod(), readMethod(), ...createMethods(), ...otherMethods(), ...handleMembers()];
+  return [
+    writeMethod(),
+    readMethod(),
+    ...createMethods(),
+    ...otherMethods(),
+    ...handleMembers(),
+    ...realmMethods(),
+  ];
 }
 
 /** What a failed write consumed, what a read hands back, and constructors. */

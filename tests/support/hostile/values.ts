@@ -23,6 +23,7 @@ type Kind =
   | "waitopts"
   | "handles"
   | "kernel"
+  | "token"
   | "ignored";
 
 /** A parameter of a method under test. */
@@ -158,6 +159,28 @@ function vmoValues(f: Fixture, first: boolean): Array<[unknown, Expect]> {
   return out;
 }
 
+/** A well-formed channel token over a fresh port (nobody at the other end). */
+export function freshToken(rights: number = 0xd00e): Record<string, unknown> {
+  return { port: new MessageChannel().port2, koid: 77, peerKoid: 78, rights };
+}
+
+/** Malformed channel tokens for `Kernel.importChannel`, each with its outcome. */
+function tokenValues(): Array<[unknown, Expect]> {
+  const t = freshToken;
+  const out: Array<[unknown, Expect]> = [];
+  for (const v of [undefined, null, 1, "token", Symbol("t"), () => 1]) out.push([v, "TypeError"]);
+  out.push([{}, "TypeError"], [{ ...t(), port: {} }, "TypeError"]);
+  out.push([{ ...t(), port: new MessageChannel() }, "TypeError"]);
+  for (const koid of ["77", 0, -1, 1.5, NaN, 2 ** 53, 77n, { valueOf: () => 77 }, undefined]) {
+    out.push([{ ...t(), koid }, "TypeError"], [{ ...t(), peerKoid: koid }, "TypeError"]);
+  }
+  for (const rights of ["1", { valueOf: () => 1 }, null, undefined]) {
+    out.push([{ ...t(), rights }, "TypeError"]);
+  }
+  for (const rights of [-1, 0.5, 2 ** 32, NaN]) out.push([{ ...t(), rights }, "INVALID_ARGS"]);
+  return out;
+}
+
 /**
  * Hostile values for a parameter, each with its expected outcome. The first receiver of a
  * method (`first`) also gets the extreme and extra values.
@@ -189,6 +212,7 @@ export function hostileValues(p: Param, f: Fixture, first: boolean): Array<[unkn
     all(kernelJunk, "TypeError");
     out.push([f.vmo, "TypeError"], [f.root, "TypeError"]);
   }
+  if (p.kind === "token") out.push(...tokenValues());
   if (p.kind === "ignored" && first) all(ignoredValues, "ok");
   if (!first) return out;
   if (p.kind === "u64" && p.extreme) {
