@@ -1,23 +1,33 @@
-/** Insert `(va, vb, vc)` at index `j` of three parallel arrays holding `n` entries. */
-function insert3<V>(
-  a: number[],
-  b: number[],
-  c: V[],
-  n: number,
-  j: number,
-  va: number,
-  vb: number,
-  vc: V,
-): void {
-  for (let x = n; x > j; x--) {
-    a[x] = a[x - 1];
-    b[x] = b[x - 1];
-    c[x] = c[x - 1];
-  }
-  a[j] = va;
-  b[j] = vb;
-  c[j] = vc;
-}
+/**
+ * The B+-tree behind the VMAR tree and its free space: spans `[start, end)` keyed by start,
+ * with the largest span length per subtree, O(log n) worst case. Used through `SpanTree` and
+ * `FreeSpace` (`ordered.ts`).
+ *
+ * @module
+ */
+import {
+  floorIdx,
+  GO_ON,
+  Inner,
+  INNER_CAP,
+  INNER_MIN,
+  innerMax,
+  innerMove,
+  innerRemoveAt,
+  innerShiftDown,
+  innerShiftUp,
+  insert3,
+  Leaf,
+  LEAF_CAP,
+  LEAF_MIN,
+  leafMax,
+  leafMove,
+  leafShiftDown,
+  leafShiftUp,
+  PATH_IDX,
+  PATH_NODE,
+  remove3,
+} from "./btree_nodes.ts";
 
 /** How {@link redistribute} moves the entries of one kind of node. */
 interface NodeOps<N extends { n: number; keys: number[] }> {
@@ -68,35 +78,6 @@ function redistribute<N extends { n: number; keys: number[] }>(
   p.lens[li] = ops.max(left, Infinity);
   p.lens[li + 1] = ops.max(right, Infinity);
 }
-
-/**
- * The B+-tree behind the VMAR tree and its free space: spans `[start, end)` keyed by start,
- * with the largest span length per subtree, O(log n) worst case. Used through `SpanTree` and
- * `FreeSpace` (`ordered.ts`).
- *
- * @module
- */
-import {
-  floorIdx,
-  GO_ON,
-  Inner,
-  INNER_CAP,
-  INNER_MIN,
-  innerMax,
-  innerMove,
-  innerRemoveAt,
-  innerShiftDown,
-  innerShiftUp,
-  Leaf,
-  LEAF_CAP,
-  LEAF_MIN,
-  leafMax,
-  leafMove,
-  leafShiftDown,
-  leafShiftUp,
-  PATH_IDX,
-  PATH_NODE,
-} from "./btree_nodes.ts";
 
 export class Tree {
   root: Leaf | Inner = new Leaf();
@@ -191,16 +172,9 @@ export class Tree {
   /** Remove the span at index `j` of `leaf` (the leaf on the recorded path). */
   removeAt(leaf: Leaf, j: number): void {
     const keys = leaf.keys;
-    const ends = leaf.ends;
-    const items = leaf.items;
-    const oldLen = ends[j] - keys[j];
+    const oldLen = leaf.ends[j] - keys[j];
     const n = leaf.n - 1;
-    for (let x = j; x < n; x++) {
-      keys[x] = keys[x + 1];
-      ends[x] = ends[x + 1];
-      items[x] = items[x + 1];
-    }
-    items[n] = null;
+    remove3(keys, leaf.ends, leaf.items, leaf.n, j, null);
     leaf.n = n;
     this.size--;
     if (this.height === 1) return;

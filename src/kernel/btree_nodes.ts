@@ -108,17 +108,8 @@ export function innerMax(p: Inner, cap: number): number {
 
 /** Remove child `i` of `p` (shifting the later ones down). */
 export function innerRemoveAt(p: Inner, i: number): void {
-  const keys = p.keys;
-  const lens = p.lens;
-  const kids = p.kids;
-  const n = p.n - 1;
-  for (let x = i; x < n; x++) {
-    keys[x] = keys[x + 1];
-    lens[x] = lens[x + 1];
-    kids[x] = kids[x + 1];
-  }
-  kids[n] = PLACEHOLDER_LEAF;
-  p.n = n;
+  remove3<Leaf | Inner>(p.keys, p.lens, p.kids, p.n, i, PLACEHOLDER_LEAF);
+  p.n--;
 }
 
 // Leaves and inner nodes both keep three parallel arrays (two of numbers, one of objects): the
@@ -197,4 +188,33 @@ export function innerShiftDown(p: Inner, n: number, by: number): void {
   shiftDown3<Leaf | Inner>(p.keys, p.lens, p.kids, n, by, PLACEHOLDER_LEAF);
 }
 
-/** The B+-tree behind {@link SpanTree} and {@link FreeSpace}. */
+/** Insert `(va, vb, vc)` at index `j` of three parallel arrays holding `n` entries. */
+export function insert3<V>(
+  a: number[],
+  b: number[],
+  c: V[],
+  n: number,
+  j: number,
+  va: number,
+  vb: number,
+  vc: V,
+): void {
+  for (let x = n; x > j; x--) {
+    a[x] = a[x - 1];
+    b[x] = b[x - 1];
+    c[x] = c[x - 1];
+  }
+  a[j] = va;
+  b[j] = vb;
+  c[j] = vc;
+}
+
+/** Remove index `j` of three parallel arrays holding `n` entries; the freed slot holds `hole`. */
+export function remove3<V>(a: number[], b: number[], c: V[], n: number, j: number, hole: V): void {
+  for (let x = j; x < n - 1; x++) {
+    a[x] = a[x + 1];
+    b[x] = b[x + 1];
+    c[x] = c[x + 1];
+  }
+  c[n - 1] = hole;
+}
