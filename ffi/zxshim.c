@@ -9,9 +9,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MFD_CLOEXEC
@@ -354,4 +357,33 @@ ZXS_EXPORT int32_t zxs_madvise(zxs_num addr_, zxs_num len_, int32_t advice) {
     default: return -EINVAL;
   }
   return madvise((void *)(uintptr_t)addr, (size_t)len, a) == 0 ? 0 : -errno;
+}
+
+ZXS_EXPORT int32_t zxs_futex_wait(zxs_num addr_, int32_t value, zxs_num timeout_ns) {
+  uint64_t addr;
+  if (!num(addr_, &addr) || addr == 0 || (addr & 3) != 0) return -EINVAL;
+  if (timeout_ns != timeout_ns) return -EINVAL; /* NaN */
+  struct timespec deadline, *dp = NULL;
+  if (timeout_ns >= 0 && timeout_ns < ZXS_NUM_LIMIT) {
+    uint64_t t = (uint64_t)timeout_ns;
+    if (clock_gettime(CLOCK_MONOTONIC, &deadline) != 0) return -errno;
+    uint64_t ns = (uint64_t)deadline.tv_nsec + t % 1000000000u;
+    deadline.tv_sec += (time_t)(t / 1000000000u + ns / 1000000000u);
+    deadline.tv_nsec = (long)(ns % 1000000000u);
+    dp = &deadline;
+  }
+  for (;;) {
+    /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline: a restart keeps it. */
+    long r = syscall(SYS_futex, (uint32_t *)(uintptr_t)addr, FUTEX_WAIT_BITSET, (uint32_t)value,
+                     dp, NULL, FUTEX_BITSET_MATCH_ANY);
+    if (r == 0) return 0;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+ZXS_EXPORT int32_t zxs_futex_wake(zxs_num addr_, int32_t count) {
+  uint64_t addr;
+  if (!num(addr_, &addr) || addr == 0 || (addr & 3) != 0 || count < 0) return -EINVAL;
+  long r = syscall(SYS_futex, (uint32_t *)(uintptr_t)addr, FUTEX_WAKE, count, NULL, NULL, 0);
+  return r < 0 ? -errno : (int32_t)r;
 }

@@ -21,7 +21,7 @@ extern "C" {
 #endif
 
 /* Version of this interface; bumped on every incompatible change. */
-#define ZXS_VERSION 5
+#define ZXS_VERSION 6
 
 /* A 64-bit quantity: an exact integer in [0, 2^53) (results: or -errno) carried as a double. */
 typedef double zxs_num;
@@ -101,6 +101,18 @@ int32_t zxs_mprotect(zxs_num addr, zxs_num len, int32_t prot);
 int32_t zxs_munmap(zxs_num addr, zxs_num len);
 /* madvise(addr, len, advice) with advice one of ZXS_ADV_*. */
 int32_t zxs_madvise(zxs_num addr, zxs_num len, int32_t advice);
+/*
+ * Wait on the 32-bit word at addr (4-aligned) while it holds value: a shared futex
+ * (FUTEX_WAIT_BITSET without FUTEX_PRIVATE_FLAG), keyed by the memory and not the address, so
+ * waiters in any mapping of the same memfd, in any thread or process, meet. timeout_ns counts
+ * from the call; negative or >= 2^53 waits forever. Signals restart the wait with the time left.
+ * Returns 0 when woken (or spuriously), -EAGAIN when the word does not hold value, -ETIMEDOUT,
+ * -EFAULT when addr is not mapped readable, -EINVAL for a misaligned addr or a NaN timeout.
+ * Blocks the calling thread: bindings call it on a worker thread for the asynchronous form.
+ */
+int32_t zxs_futex_wait(zxs_num addr, int32_t value, zxs_num timeout_ns);
+/* FUTEX_WAKE (shared) of up to count (0..INT32_MAX) waiters on the word at addr: how many woke. */
+int32_t zxs_futex_wake(zxs_num addr, int32_t count);
 
 #ifdef __cplusplus
 }

@@ -197,6 +197,51 @@ function suite(backend: "native" | "emulated"): void {
     }
   });
 
+  it("futex: a wake in the Worker ends a wait here, and ours ends its (read-only) wait", async () => {
+    const p = await spawn(backend);
+    try {
+      const vmo = p.k.createVmo(P);
+      using m = p.k.rootVmar.map(O.VmPermRead | O.VmPermWrite, 0, vmo, 0, P);
+      const ro = vmo.duplicate(Rights.Read | Rights.Map | Rights.Transfer | Rights.GetProperty);
+      await call(p.ch, { op: "keep" }, [ro]);
+      // The Worker blocks in futexWait on word 4 through a read-only mapping.
+      p.ch.write(enc.encode(JSON.stringify({ op: "wait", off: 4, value: 0, ms: 20_000 })));
+      // Wake (the word unchanged) until one wakes: the Worker really was blocked there.
+      const until = Date.now() + 20_000;
+      while (p.k.futexWake(m.addr + 4) === 0 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      m.write(4, new Uint8Array([1, 0, 0, 0]));
+      await p.ch.waitOne(Signals.ChannelReadable, { deadline: until });
+      assert.deepEqual(JSON.parse(dec.decode(p.ch.read().bytes)), { status: 0 });
+      // Mismatch and timeout are answered there too.
+      const bad = await call(p.ch, { op: "wait", off: 4, value: 0, ms: 10 });
+      assert.deepEqual(bad.reply, { status: ZxStatus.ErrBadState });
+      const late = await call(p.ch, { op: "wait", off: 4, value: 1, ms: 10 });
+      assert.deepEqual(late.reply, { status: ZxStatus.ErrTimedOut });
+      vmo.close();
+    } finally {
+      await done(p);
+    }
+    const q = await spawn(backend);
+    try {
+      const vmo = q.k.createVmo(P);
+      using m = q.k.rootVmar.map(O.VmPermRead | O.VmPermWrite, 0, vmo, 0, P);
+      await call(q.ch, { op: "keep" }, [vmo.duplicate()]);
+      // Here a promise waits on word 8; the Worker adds 1 and wakes until it is woken.
+      const woken = q.k.futexWaitAsync(m.addr + 8, 0, { deadline: Date.now() + 20_000 });
+      let woke = 0;
+      for (let i = 0; woke === 0 && i < 10_000; i++) {
+        woke = (await call(q.ch, { op: "bump", off: 8 })).reply.woke as number;
+      }
+      assert.equal(woke, 1);
+      await woken;
+      vmo.close();
+    } finally {
+      await done(q);
+    }
+  });
+
   it("a read-only duplicate that crosses can be neither mapped RW nor written", async () => {
     const p = await spawn(backend);
     try {

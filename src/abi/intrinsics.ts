@@ -72,3 +72,61 @@ export function u8Copy(dst: Uint8Array, src: Uint8Array, at: number): void {
 export function u8Fill(dst: Uint8Array, value: number, start: number, end: number): void {
   taFill(dst, value, start, end);
 }
+
+// Atomics' functions do not use `this`: capturing them is enough.
+const atomics = Atomics;
+const aWait = atomics.wait;
+const aWaitAsync = (atomics as unknown as { waitAsync?: WaitAsyncFn }).waitAsync;
+const aNotify = atomics.notify;
+const aLoad = atomics.load;
+const aStore = atomics.store;
+
+/** What `Atomics.waitAsync` returns. */
+export type WaitAsyncResult =
+  | { async: false; value: "not-equal" | "timed-out" }
+  | { async: true; value: Promise<"ok" | "timed-out"> };
+
+type WaitAsyncFn = (
+  a: Int32Array,
+  index: number,
+  value: number,
+  timeout?: number,
+) => WaitAsyncResult;
+
+/** `Atomics.wait`, as it was when zxvm loaded. */
+export function atomicsWait(
+  a: Int32Array,
+  index: number,
+  value: number,
+  timeoutMs: number,
+): "ok" | "not-equal" | "timed-out" {
+  return aWait(a, index, value, timeoutMs);
+}
+
+/** Whether the runtime has `Atomics.waitAsync`. */
+export const hasAtomicsWaitAsync: boolean = typeof aWaitAsync === "function";
+
+/** `Atomics.waitAsync`, as it was when zxvm loaded (check {@link hasAtomicsWaitAsync}). */
+export function atomicsWaitAsync(
+  a: Int32Array,
+  index: number,
+  value: number,
+  timeoutMs: number,
+): WaitAsyncResult {
+  return aWaitAsync!(a, index, value, timeoutMs);
+}
+
+/** `Atomics.notify`, as it was when zxvm loaded. */
+export function atomicsNotify(a: Int32Array, index: number, count: number): number {
+  return aNotify(a, index, count);
+}
+
+/** `Atomics.load`, as it was when zxvm loaded. */
+export function atomicsLoad(a: Int32Array, index: number): number {
+  return aLoad(a, index);
+}
+
+/** `Atomics.store`, as it was when zxvm loaded. */
+export function atomicsStore(a: Int32Array, index: number, value: number): void {
+  aStore(a, index, value);
+}

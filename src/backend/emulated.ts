@@ -9,10 +9,21 @@
  *
  * @module
  */
-import { u8Copy, u8Fill, u8Length, u8Slice } from "../abi/intrinsics.ts";
+import {
+  atomicsLoad,
+  atomicsNotify,
+  atomicsStore,
+  atomicsWait,
+  atomicsWaitAsync,
+  hasAtomicsWaitAsync,
+  u8Copy,
+  u8Fill,
+  u8Length,
+  u8Slice,
+} from "../abi/intrinsics.ts";
 import { ZxStatus } from "../abi/status.ts";
 import { BackendError } from "./error.ts";
-import type { AddressSpace, Backend, Memory, Prot } from "./types.ts";
+import { type AddressSpace, type Backend, FutexOutcome, type Memory, type Prot } from "./types.ts";
 
 const PAGE = 4096;
 /** Segment size: the largest contiguous view the emulated backend can give. */
@@ -162,6 +173,13 @@ export class EmulatedMemory implements Memory {
    * observed), and it offers no zero-copy views (they could not be revoked).
    */
   #shared: SharedArrayBuffer | null = null;
+  /** Words of {@link EmulatedMemory.#shared}, for `Atomics` (futexes, word accesses). */
+  #words: Int32Array | null = null;
+  /**
+   * Futex waiters while the memory is not shared (only this thread can wake them): word
+   * offset -> settle functions, in arrival order.
+   */
+  readonly #waiters = new Map<number, Set<(o: FutexOutcome) => void>>();
 
   /** @param size initial size in bytes (a page multiple) */
   constructor(size: number) {
@@ -177,6 +195,11 @@ export class EmulatedMemory implements Memory {
 
   #adoptShared(sab: SharedArrayBuffer): void {
     this.#shared = sab;
+    this.#words = new Int32Array(sab, 0, sab.byteLength >>> 2);
+    // Waiters of the unshared memory now wait on the SharedArrayBuffer's words, which this
+    // queue cannot reach: wake them (a spurious wake, which futex users must expect anyway).
+    for (const set of this.#waiters.values()) for (const settle of set) settle(FutexOutcome.Woken);
+    this.#waiters.clear();
     if (sab.byteLength > 0) this.#segs.set(0, sab as unknown as ArrayBuffer);
     this.#committed.add(0, this.#size);
   }
@@ -316,6 +339,15 @@ export class EmulatedMemory implements Memory {
   read(offset: number, dst: Uint8Array): void {
     let done = 0;
     const n = u8Length(dst);
+    if (n === 4 && (offset & 3) === 0 && this.#words !== null) {
+      // One aligned word of shared memory: a single atomic load (another Worker may write it).
+      const v = atomicsLoad(this.#words, offset >>> 2);
+      dst[0] = v & 0xff;
+      dst[1] = (v >>> 8) & 0xff;
+      dst[2] = (v >>> 16) & 0xff;
+      dst[3] = v >>> 24;
+      return;
+    }
     while (done < n) {
       const off = offset + done;
       const i = Math.floor(off / SEGMENT_SIZE);
@@ -332,6 +364,11 @@ export class EmulatedMemory implements Memory {
   write(offset: number, src: Uint8Array): void {
     let done = 0;
     const n = u8Length(src);
+    if (n === 4 && (offset & 3) === 0 && this.#words !== null) {
+      const v = src[0] | (src[1] << 8) | (src[2] << 16) | (src[3] << 24);
+      atomicsStore(this.#words, offset >>> 2, v);
+      return;
+    }
     while (done < n) {
       const off = offset + done;
       const i = Math.floor(off / SEGMENT_SIZE);
@@ -464,6 +501,108 @@ export class EmulatedMemory implements Memory {
     }
   }
 
+  /** The 32-bit word at `offset` (4-aligned, inside the memory), in host byte order. */
+  #word(offset: number): number {
+    if (this.#words !== null) return atomicsLoad(this.#words, offset >>> 2);
+    const b = new Uint8Array(4);
+    this.read(offset, b);
+    return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24);
+  }
+
+  /**
+   * Futex wait on the word at `offset`; see {@link AddressSpace.futexWait}. Shared memory waits
+   * with `Atomics.wait`; memory no other thread can reach can only time out.
+   *
+   * @throws {BackendError} `ErrNotSupported` when the wait could never end (unshared memory, no
+   *   timeout) or the runtime refuses to block this thread
+   */
+  futexWait(offset: number, value: number, timeoutMs: number): FutexOutcome {
+    const words = this.#words;
+    if (words === null) {
+      if (this.#word(offset) !== value) return FutexOutcome.Mismatch;
+      if (timeoutMs === Infinity) {
+        throw new BackendError(
+          ZxStatus.ErrNotSupported,
+          "this emulated VMO is reachable from this thread only, so nothing could wake a " +
+            "blocking wait on it and it would never return: give a deadline, use " +
+            "futexWaitAsync, or share the VMO with a Worker first",
+        );
+      }
+      sleep(timeoutMs);
+      return FutexOutcome.TimedOut;
+    }
+    let r: string;
+    try {
+      r = atomicsWait(words, offset >>> 2, value, timeoutMs);
+    } catch (e) {
+      throw new BackendError(ZxStatus.ErrNotSupported, `this thread cannot block: ${e}`);
+    }
+    return r === "ok"
+      ? FutexOutcome.Woken
+      : r === "not-equal"
+      ? FutexOutcome.Mismatch
+      : FutexOutcome.TimedOut;
+  }
+
+  /** {@link EmulatedMemory.futexWait} as a promise; see {@link AddressSpace.futexWaitAsync}. */
+  futexWaitAsync(offset: number, value: number, timeoutMs: number): Promise<FutexOutcome> {
+    const words = this.#words;
+    if (words !== null) {
+      if (!hasAtomicsWaitAsync) {
+        throw new BackendError(
+          ZxStatus.ErrNotSupported,
+          "this runtime has no Atomics.waitAsync (needed to wait on shared emulated memory " +
+            "without blocking)",
+        );
+      }
+      const r = atomicsWaitAsync(words, offset >>> 2, value, timeoutMs);
+      if (!r.async) {
+        return Promise.resolve(
+          r.value === "not-equal" ? FutexOutcome.Mismatch : FutexOutcome.TimedOut,
+        );
+      }
+      return r.value.then((v) => v === "ok" ? FutexOutcome.Woken : FutexOutcome.TimedOut);
+    }
+    if (this.#word(offset) !== value) return Promise.resolve(FutexOutcome.Mismatch);
+    if (timeoutMs <= 0) return Promise.resolve(FutexOutcome.TimedOut);
+    return new Promise((resolve) => {
+      let set = this.#waiters.get(offset);
+      if (set === undefined) this.#waiters.set(offset, set = new Set());
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const settle = (o: FutexOutcome): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        const s = this.#waiters.get(offset);
+        if (s !== undefined && s.delete(settle) && s.size === 0) this.#waiters.delete(offset);
+        resolve(o);
+      };
+      set.add(settle);
+      if (timeoutMs !== Infinity) {
+        // setTimeout's delay is a 32-bit count of ms: longer waits re-arm.
+        const due = Date.now() + timeoutMs;
+        const arm = (): void => {
+          const left = due - Date.now();
+          if (left <= 0) return settle(FutexOutcome.TimedOut);
+          timer = setTimeout(arm, Math.min(left, 0x7fffffff));
+        };
+        arm();
+      }
+    });
+  }
+
+  /** Wake up to `count` waiters on the word at `offset`; see {@link AddressSpace.futexWake}. */
+  futexWake(offset: number, count: number): number {
+    if (this.#words !== null) return atomicsNotify(this.#words, offset >>> 2, count);
+    const set = this.#waiters.get(offset);
+    if (set === undefined) return 0;
+    let n = 0;
+    for (const settle of [...set]) {
+      if (n >= count) break;
+      settle(FutexOutcome.Woken);
+      n++;
+    }
+    return n;
+  }
+
   /** Release; see {@link Memory.close}. */
   close(): void {
     if (this.#closed) return;
@@ -491,7 +630,48 @@ class EmulatedAddressSpace implements AddressSpace {
     if (v === null) throw new Error("emulated memory always has views");
     return v;
   }
+  futexWait(
+    _addr: number,
+    mem: Memory,
+    memOffset: number,
+    value: number,
+    timeoutMs: number,
+  ): FutexOutcome {
+    return emulated(mem).futexWait(memOffset, value, timeoutMs);
+  }
+  futexWaitAsync(
+    _addr: number,
+    mem: Memory,
+    memOffset: number,
+    value: number,
+    timeoutMs: number,
+  ): Promise<FutexOutcome> {
+    return emulated(mem).futexWaitAsync(memOffset, value, timeoutMs);
+  }
+  futexWake(_addr: number, mem: Memory, memOffset: number, count: number): number {
+    return emulated(mem).futexWake(memOffset, count);
+  }
   close(): void {}
+}
+
+function emulated(mem: Memory): EmulatedMemory {
+  if (!(mem instanceof EmulatedMemory)) {
+    throw new BackendError(ZxStatus.ErrInternal, "futex: not an emulated memory");
+  }
+  return mem;
+}
+
+// A private word nobody notifies: Atomics.wait on it is a sleep.
+let sleeper: Int32Array | null = null;
+
+/** Block the thread for `ms` milliseconds. */
+function sleep(ms: number): void {
+  if (sleeper === null) sleeper = new Int32Array(new SharedArrayBuffer(4));
+  try {
+    atomicsWait(sleeper, 0, 0, ms);
+  } catch (e) {
+    throw new BackendError(ZxStatus.ErrNotSupported, `this thread cannot block: ${e}`);
+  }
 }
 
 /** The emulated backend. */

@@ -100,9 +100,30 @@ function mayExist(path: string): boolean {
  * @throws {Error} whatever `Deno.dlopen` throws (a missing file, a missing symbol, permissions)
  */
 export function openDenoShim(path: string): DenoShimCalls {
-  const lib = Deno.dlopen(path, shimSymbols);
+  const lib = Deno.dlopen(path, {
+    ...shimSymbols,
+    // The same C function again, run on Deno's blocking-thread pool: it returns a promise.
+    zxs_futex_wait_nonblocking: {
+      ...shimSymbols.zxs_futex_wait,
+      name: "zxs_futex_wait",
+      nonblocking: true,
+    },
+  });
+  const { zxs_futex_wait_nonblocking: waitNb, ...symbols } = lib.symbols;
+  // A thread still inside zxs_futex_wait must return from the library before it is unloaded.
+  let inFlight = 0;
+  let unloadWanted = false;
+  const settled = (): void => {
+    if (--inFlight === 0 && unloadWanted) lib.close();
+  };
   return {
-    ...lib.symbols,
+    ...symbols,
+    futexWaitAsync(addr: number, value: number, timeoutNs: number): Promise<number> {
+      const p = waitNb(addr, value, timeoutNs);
+      inFlight++;
+      p.then(settled, settled);
+      return p;
+    },
     viewAt(addr: number, len: number): Uint8Array {
       const p = Deno.UnsafePointer.create(BigInt(addr));
       if (p === null) throw new TypeError("viewAt: null address");
@@ -113,7 +134,9 @@ export function openDenoShim(path: string): DenoShimCalls {
       if (!buf.detached) buf.transfer(0);
     },
     unload(): void {
-      lib.close();
+      if (unloadWanted) return;
+      unloadWanted = true;
+      if (inFlight === 0) lib.close();
     },
   };
 }

@@ -78,9 +78,14 @@ interface Koffi {
   version?: string;
 }
 
+/** A function declared through koffi: a synchronous call, and `async` on the thread pool. */
+type KoffiFunction = ((...args: unknown[]) => unknown) & {
+  async(...args: unknown[]): void;
+};
+
 /** A library loaded by koffi. */
 interface KoffiLibrary {
-  func(name: string, result: string, params: string[]): (...args: unknown[]) => unknown;
+  func(name: string, result: string, params: string[]): KoffiFunction;
   unload(): void;
 }
 
@@ -334,6 +339,13 @@ function koffiShimCalls(koffi: Koffi, path: string, detach: (ab: ArrayBuffer) =>
   try {
     const fns: Partial<Record<ShimName, unknown>> = {};
     for (const d of koffiDeclarations()) fns[d.name] = lib.func(d.name, d.result, d.params);
+    const wait = fns.zxs_futex_wait as KoffiFunction;
+    // A thread still inside zxs_futex_wait must return from the library before it is unloaded.
+    let inFlight = 0;
+    let unloadWanted = false;
+    const settled = (): void => {
+      if (--inFlight === 0 && unloadWanted) lib.unload();
+    };
     return {
       // koffi functions take the same arguments; the table is complete by construction.
       ...(fns as ShimFunctions),
@@ -343,8 +355,21 @@ function koffiShimCalls(koffi: Koffi, path: string, detach: (ab: ArrayBuffer) =>
       detach(view: Uint8Array): void {
         detach(view.buffer as ArrayBuffer);
       },
+      futexWaitAsync(addr: number, value: number, timeoutNs: number): Promise<number> {
+        // koffi runs the call on a libuv thread-pool thread (UV_THREADPOOL_SIZE, default 4).
+        return new Promise((resolve, reject) => {
+          inFlight++;
+          wait.async(addr, value, timeoutNs, (err: unknown, r: unknown) => {
+            settled();
+            if (err) reject(err);
+            else resolve(r as number);
+          });
+        });
+      },
       unload(): void {
-        lib.unload();
+        if (unloadWanted) return;
+        unloadWanted = true;
+        if (inFlight === 0) lib.unload();
       },
     };
   } catch (e) {

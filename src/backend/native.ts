@@ -19,12 +19,12 @@
  *
  * @module
  */
-import { u8Copy, u8Fill, u8Length, u8Slice } from "../abi/intrinsics.ts";
+import { atomicsLoad, atomicsStore, u8Copy, u8Fill, u8Length, u8Slice } from "../abi/intrinsics.ts";
 import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
 import { BackendError } from "./error.ts";
 import { SHIM_VERSION, ShimAdvice, type ShimFunctions, type ShimResult } from "./shim_symbols.ts";
-import type { AddressSpace, Backend, Memory, Prot } from "./types.ts";
+import { type AddressSpace, type Backend, FutexOutcome, type Memory, type Prot } from "./types.ts";
 
 export type { AddressSpace, Backend, Memory, Prot, ShimResult };
 
@@ -37,6 +37,11 @@ export interface ShimHelpers {
   viewAt(addr: number, len: number): Uint8Array;
   /** Detach `view`'s buffer: afterwards `view.length === 0`. */
   detach(view: Uint8Array): void;
+  /**
+   * `zxs_futex_wait` run on another thread (Deno's `nonblocking` FFI call, koffi's `async`):
+   * the promise settles with its result; the calling thread does not block.
+   */
+  futexWaitAsync(addr: number, value: number, timeoutNs: number): Promise<ShimResult>;
   /** Unload the shim library. Called once, by {@link Backend.close}. */
   unload(): void;
 }
@@ -123,6 +128,30 @@ function check(r: ShimResult, what: string): number {
   return r;
 }
 
+const EAGAIN = 11;
+const ETIMEDOUT = 110;
+const EFAULT = 14;
+
+/** A timeout in ms as `zxs_futex_wait` takes it: ns, negative for none. */
+function timeoutNs(ms: number): number {
+  return ms === Infinity ? -1 : Math.max(0, Math.round(ms * 1e6));
+}
+
+/** What a `zxs_futex_wait` result means. */
+function futexOutcome(r: ShimResult): FutexOutcome {
+  if (r === 0) return FutexOutcome.Woken;
+  if (r === -EAGAIN) return FutexOutcome.Mismatch;
+  if (r === -ETIMEDOUT) return FutexOutcome.TimedOut;
+  if (r === -EFAULT) {
+    throw new BackendError(
+      ZxStatus.ErrInvalidArgs,
+      "futex: the word is not readable memory",
+      EFAULT,
+    );
+  }
+  return fail("futex(WAIT)", -r);
+}
+
 /** A lazily created physmap window over one chunk of a memory. */
 interface Window {
   /** Address of the mapping. */
@@ -155,6 +184,7 @@ export class NativeMemory implements Memory {
   #wins: (Window | undefined)[] = [];
   // Fast path (chunk 0): the window view, its known-page map, and how far it may be used.
   #v0: Uint8Array | null = null;
+  #w0: Int32Array | null = null; // the same window as words, for single atomic word accesses
   #k0: Uint8Array | null = null;
   #fastEnd = 0;
 
@@ -241,6 +271,9 @@ export class NativeMemory implements Memory {
 
   #setFast(w: Window | undefined): void {
     this.#v0 = w?.view ?? null;
+    this.#w0 = w === undefined
+      ? null
+      : new Int32Array(w.view.buffer, w.view.byteOffset, w.len >>> 2);
     this.#k0 = w?.known ?? null;
     this.#fastEnd = w === undefined ? 0 : Math.min(w.len, this.#size);
   }
@@ -298,6 +331,15 @@ export class NativeMemory implements Memory {
       let p = offset >>> shift;
       while (p <= p1 && k[p] === 1) p++;
       if (p > p1) {
+        if (n === 4 && (offset & 3) === 0) {
+          // One aligned word: a single atomic load (another thread or process may write it).
+          const x = atomicsLoad(this.#w0!, offset >>> 2);
+          dst[0] = x & 0xff;
+          dst[1] = (x >>> 8) & 0xff;
+          dst[2] = (x >>> 16) & 0xff;
+          dst[3] = x >>> 24;
+          return;
+        }
         const v = this.#v0!;
         // Small reads: a byte loop beats allocating a subarray (measured in bench/ffi_calls).
         if (n <= 128) {
@@ -363,7 +405,13 @@ export class NativeMemory implements Memory {
     const end = offset + n;
     if (end <= this.#fastEnd) {
       const v = this.#v0!;
-      if (n <= 32) {
+      if (n === 4 && (offset & 3) === 0) {
+        atomicsStore(
+          this.#w0!,
+          offset >>> 2,
+          src[0] | (src[1] << 8) | (src[2] << 16) | (src[3] << 24),
+        );
+      } else if (n <= 32) {
         for (let i = 0; i < n; i++) v[offset + i] = src[i];
       } else {
         u8Copy(v, src, offset);
@@ -649,6 +697,48 @@ export class NativeAddressSpace implements AddressSpace {
       j++;
     }
     this.#retired.splice(i, j - i, [s, e]);
+  }
+
+  /** Futex wait on the word at `addr`; see {@link AddressSpace.futexWait}. */
+  futexWait(
+    addr: number,
+    _mem: Memory,
+    _memOffset: number,
+    value: number,
+    timeoutMs: number,
+  ): FutexOutcome {
+    this.#inside(addr, 4);
+    return futexOutcome(this.#calls.zxs_futex_wait(addr, value, timeoutNs(timeoutMs)));
+  }
+
+  /** {@link NativeAddressSpace.futexWait} on another thread; see {@link AddressSpace.futexWaitAsync}. */
+  futexWaitAsync(
+    addr: number,
+    mem: Memory,
+    memOffset: number,
+    value: number,
+    timeoutMs: number,
+  ): Promise<FutexOutcome> {
+    this.#inside(addr, 4);
+    // The wait itself starts on another thread a moment from now: the value is checked here
+    // first, so the caller learns of a mismatch as Zircon answers it, at the call. When the
+    // thread then finds the word changed, it changed after this call: that ends the wait as a
+    // wake would (no wake following a change is lost; a wake without one, made before the
+    // thread waits, can be: see Kernel.futexWaitAsync).
+    const b = new Uint8Array(4);
+    mem.read(memOffset, b);
+    if ((b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) !== value) {
+      return Promise.resolve(FutexOutcome.Mismatch);
+    }
+    return this.#calls.futexWaitAsync(addr, value, timeoutNs(timeoutMs)).then((r) =>
+      r === -EAGAIN ? FutexOutcome.Woken : futexOutcome(r)
+    );
+  }
+
+  /** Wake waiters on the word at `addr`; see {@link AddressSpace.futexWake}. */
+  futexWake(addr: number, _mem: Memory, _memOffset: number, count: number): number {
+    this.#inside(addr, 4);
+    return check(this.#calls.zxs_futex_wake(addr, Math.min(count, 0x7fffffff)), "futex(WAKE)");
   }
 
   /** Retired ranges, as `[start, end)` pairs (see {@link NativeAddressSpace.retire}). */

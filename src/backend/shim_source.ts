@@ -12,7 +12,7 @@ export const ZXVM_VERSION: string = "0.1.0";
 
 /** SHA-256 (hex) of the two sources, as `shimSourceHash(SHIM_C, SHIM_H)` computes it. */
 export const SHIM_SOURCE_SHA256: string =
-  "55a0df3646fdd8ffa2e199ecf10d286ae5cca2fc2376aed6ce168df132efe36f";
+  "5660d7145ba915b8ca191ac238f0843ac637821479261a3820d49b80d13e0eb6";
 
 /** The text of `ffi/zxshim.h`. */
 export const SHIM_H: string = `/*
@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 /* Version of this interface; bumped on every incompatible change. */
-#define ZXS_VERSION 5
+#define ZXS_VERSION 6
 
 /* A 64-bit quantity: an exact integer in [0, 2^53) (results: or -errno) carried as a double. */
 typedef double zxs_num;
@@ -118,6 +118,18 @@ int32_t zxs_mprotect(zxs_num addr, zxs_num len, int32_t prot);
 int32_t zxs_munmap(zxs_num addr, zxs_num len);
 /* madvise(addr, len, advice) with advice one of ZXS_ADV_*. */
 int32_t zxs_madvise(zxs_num addr, zxs_num len, int32_t advice);
+/*
+ * Wait on the 32-bit word at addr (4-aligned) while it holds value: a shared futex
+ * (FUTEX_WAIT_BITSET without FUTEX_PRIVATE_FLAG), keyed by the memory and not the address, so
+ * waiters in any mapping of the same memfd, in any thread or process, meet. timeout_ns counts
+ * from the call; negative or >= 2^53 waits forever. Signals restart the wait with the time left.
+ * Returns 0 when woken (or spuriously), -EAGAIN when the word does not hold value, -ETIMEDOUT,
+ * -EFAULT when addr is not mapped readable, -EINVAL for a misaligned addr or a NaN timeout.
+ * Blocks the calling thread: bindings call it on a worker thread for the asynchronous form.
+ */
+int32_t zxs_futex_wait(zxs_num addr, int32_t value, zxs_num timeout_ns);
+/* FUTEX_WAKE (shared) of up to count (0..INT32_MAX) waiters on the word at addr: how many woke. */
+int32_t zxs_futex_wake(zxs_num addr, int32_t count);
 
 #ifdef __cplusplus
 }
@@ -138,9 +150,12 @@ export const SHIM_C: string = `/*
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MFD_CLOEXEC
@@ -483,5 +498,34 @@ ZXS_EXPORT int32_t zxs_madvise(zxs_num addr_, zxs_num len_, int32_t advice) {
     default: return -EINVAL;
   }
   return madvise((void *)(uintptr_t)addr, (size_t)len, a) == 0 ? 0 : -errno;
+}
+
+ZXS_EXPORT int32_t zxs_futex_wait(zxs_num addr_, int32_t value, zxs_num timeout_ns) {
+  uint64_t addr;
+  if (!num(addr_, &addr) || addr == 0 || (addr & 3) != 0) return -EINVAL;
+  if (timeout_ns != timeout_ns) return -EINVAL; /* NaN */
+  struct timespec deadline, *dp = NULL;
+  if (timeout_ns >= 0 && timeout_ns < ZXS_NUM_LIMIT) {
+    uint64_t t = (uint64_t)timeout_ns;
+    if (clock_gettime(CLOCK_MONOTONIC, &deadline) != 0) return -errno;
+    uint64_t ns = (uint64_t)deadline.tv_nsec + t % 1000000000u;
+    deadline.tv_sec += (time_t)(t / 1000000000u + ns / 1000000000u);
+    deadline.tv_nsec = (long)(ns % 1000000000u);
+    dp = &deadline;
+  }
+  for (;;) {
+    /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline: a restart keeps it. */
+    long r = syscall(SYS_futex, (uint32_t *)(uintptr_t)addr, FUTEX_WAIT_BITSET, (uint32_t)value,
+                     dp, NULL, FUTEX_BITSET_MATCH_ANY);
+    if (r == 0) return 0;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+ZXS_EXPORT int32_t zxs_futex_wake(zxs_num addr_, int32_t count) {
+  uint64_t addr;
+  if (!num(addr_, &addr) || addr == 0 || (addr & 3) != 0 || count < 0) return -EINVAL;
+  long r = syscall(SYS_futex, (uint32_t *)(uintptr_t)addr, FUTEX_WAKE, count, NULL, NULL, 0);
+  return r < 0 ? -errno : (int32_t)r;
 }
 `;

@@ -41,6 +41,8 @@ export const shimSymbols = {
   zxs_mprotect: { parameters: ["f64", "f64", "i32"], result: "i32" },
   zxs_munmap: { parameters: ["f64", "f64"], result: "i32" },
   zxs_madvise: { parameters: ["f64", "f64", "i32"], result: "i32" },
+  zxs_futex_wait: { parameters: ["f64", "i32", "f64"], result: "i32" },
+  zxs_futex_wake: { parameters: ["f64", "i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The name of one shim function. */
@@ -66,7 +68,7 @@ export type ShimFunctions = {
 };
 
 /** The interface version the bindings expect from `zxs_version()` (`ZXS_VERSION`). */
-export const SHIM_VERSION = 5;
+export const SHIM_VERSION = 6;
 
 /** Advice values of `zxs_madvise` (`ZXS_ADV_*` in `zxshim.h`). */
 export const ShimAdvice = {

@@ -123,9 +123,59 @@ export interface AddressSpace {
    * {@link AddressSpace.close} leaves it in place.
    */
   retire(addr: number, len: number): void;
+  /**
+   * Futex wait on the 32-bit word at `addr`, which is mapped readable from `mem` at
+   * `memOffset` (4-aligned; the kernel checked both): block the calling thread while the word
+   * holds `value`, until a {@link AddressSpace.futexWake} of the same word (from any kernel
+   * mapping the same memory) or `timeoutMs` (`Infinity`: none) passes.
+   *
+   * @returns {@link FutexOutcome.Woken} (possibly spuriously), `Mismatch` when the word does
+   *   not hold `value`, or `TimedOut`
+   * @throws {BackendError} when the wait cannot happen (e.g. it could never end)
+   */
+  futexWait(
+    addr: number,
+    mem: Memory,
+    memOffset: number,
+    value: number,
+    timeoutMs: number,
+  ): FutexOutcome;
+  /**
+   * {@link AddressSpace.futexWait} without blocking the thread: the outcome arrives as a
+   * promise (a `Mismatch` may be answered at once). Never rejects.
+   *
+   * @throws {BackendError} (synchronously) when the wait cannot start
+   */
+  futexWaitAsync(
+    addr: number,
+    mem: Memory,
+    memOffset: number,
+    value: number,
+    timeoutMs: number,
+  ): Promise<FutexOutcome>;
+  /**
+   * Wake up to `count` (`Infinity`: all) waiters on the 32-bit word at `addr` (mapped from
+   * `mem` at `memOffset`), in whatever kernel or thread they wait.
+   *
+   * @returns how many were woken, as far as the platform tells
+   */
+  futexWake(addr: number, mem: Memory, memOffset: number, count: number): number;
   /** Release the whole reservation (everything inside is unmapped). Called once. */
   close(): void;
 }
+
+/** What a futex wait ended with (see {@link AddressSpace.futexWait}). */
+export const FutexOutcome = {
+  /** Woken by a wake of the same word (or spuriously). */
+  Woken: 0,
+  /** The word did not hold the expected value: no wait happened. */
+  Mismatch: 1,
+  /** The timeout passed. */
+  TimedOut: 2,
+} as const;
+
+/** One of {@link FutexOutcome}'s values. */
+export type FutexOutcome = (typeof FutexOutcome)[keyof typeof FutexOutcome];
 
 /** A memory backend: the platform layer under one kernel. */
 export interface Backend {

@@ -22,6 +22,7 @@ import { type HandleEntry, HandleTable, type KObject } from "./handles.ts";
 import { Prng } from "./prng.ts";
 import { KOID_RANGE, leave, memberOfKind, releaseKoidSlot, takeKoidSlot } from "./realm.ts";
 import * as channel from "./syscalls/channel.ts";
+import * as futex from "./syscalls/futex.ts";
 import * as handle from "./syscalls/handle.ts";
 import * as object from "./syscalls/object.ts";
 import * as vmar from "./syscalls/vmar.ts";
@@ -354,6 +355,18 @@ export class KernelCore {
   writeAt(addr: number, src: Uint8Array, origin: MappingOrigin | null = null): void {
     writeAt(this.root, addr, src, origin);
   }
+  /** `zx_futex_wait`, blocking (see `syscalls/futex.ts`). */
+  futexWait(addr: number, value: number, deadline: number): void {
+    futex.futexWait(this, addr, value, deadline);
+  }
+  /** `zx_futex_wait` as a promise (see `syscalls/futex.ts`). */
+  futexWaitAsync(addr: number, value: number, deadline: number): Promise<void> {
+    return futex.futexWaitAsync(this, addr, value, deadline);
+  }
+  /** `zx_futex_wake`: how many waiters woke (see `syscalls/futex.ts`). */
+  futexWake(addr: number, count: number): number {
+    return futex.futexWake(this, addr, count);
+  }
   /** The zero-copy view of a whole mapping for `Mapping.bytes()`. */
   originView(origin: MappingOrigin): Uint8Array {
     const op = "zx_vmar_map";
@@ -370,6 +383,7 @@ export class KernelCore {
    */
   close(): void {
     if (this.#closed) return;
+    futex.cancelFutexWaits(this);
     // Views go first; memory an escaped view may reach stays (as private zero pages).
     const records: MappingRecord[] = [];
     const stack: Array<VmarObject | MappingRecord> = [this.root];

@@ -127,6 +127,58 @@ export function u32(v: unknown, name: string, op: string): number {
 }
 
 /**
+ * Decode a futex word value (`zx_futex_t`, an int32): an integer `number` or `bigint` in
+ * [-2^31, 2^32), so both `Int32Array` and `Uint32Array` readings work; returned as an int32.
+ *
+ * @throws {TypeError} when `v` is neither a number nor a bigint
+ * @throws {ZxError} `ErrInvalidArgs` when it is out of that range or not an integer
+ */
+export function futexValue(v: unknown, name: string, op: string): number {
+  if (typeof v === "number") {
+    if (v >= -0x80000000 && v <= 0xFFFFFFFF && isInteger(v)) return v | 0;
+  } else if (typeof v === "bigint") {
+    if (v >= -0x80000000n && v <= 0xFFFFFFFFn) return Number(v) | 0;
+  } else {
+    throw new TypeError(`${op}: ${name} must be a number, got ${describe(v)}`);
+  }
+  throw new ZxError(
+    ZxStatus.ErrInvalidArgs,
+    op,
+    `${name} must be an integer in [-2^31, 2^32), got ${describe(v)}`,
+  );
+}
+
+/**
+ * Decode a wake count: `undefined` or `Infinity` (all), or a non-negative integer `number` or
+ * `bigint` (values of 2^32 - 1 and more wake all, as Zircon's `UINT32_MAX` does).
+ *
+ * @throws {TypeError} when `v` is neither undefined, a number nor a bigint
+ * @throws {ZxError} `ErrInvalidArgs` when it is negative, fractional or NaN
+ */
+export function wakeCount(v: unknown, op: string): number {
+  if (v === undefined || v === Infinity) return Infinity;
+  let n: number;
+  if (typeof v === "number") {
+    if (!(v >= 0 && isInteger(v))) {
+      throw new ZxError(
+        ZxStatus.ErrInvalidArgs,
+        op,
+        `count must be a non-negative integer or Infinity, got ${describe(v)}`,
+      );
+    }
+    n = v;
+  } else if (typeof v === "bigint") {
+    if (v < 0n) {
+      throw new ZxError(ZxStatus.ErrInvalidArgs, op, `count must be non-negative, got ${v}n`);
+    }
+    n = v >= 0xFFFFFFFFn ? Infinity : Number(v);
+  } else {
+    throw new TypeError(`${op}: count must be a number, got ${describe(v)}`);
+  }
+  return n >= 0xFFFFFFFF ? Infinity : n;
+}
+
+/**
  * Decode a kernel seed: a non-negative safe integer `number` (so `Date.now()` works); only its
  * low 32 bits are used.
  *

@@ -10,7 +10,16 @@ import { ZxStatus } from "../abi/status.ts";
 import { getEnv } from "../backend/env.ts";
 import { type BackendChoice, openBackend } from "../backend/select.ts";
 import { KernelCore } from "../kernel/kernel.ts";
-import { describe, optionBag, seedArg, u32, u64 } from "./args.ts";
+import {
+  deadlineArg,
+  describe,
+  futexValue,
+  optionBag,
+  seedArg,
+  u32,
+  u64,
+  wakeCount,
+} from "./args.ts";
 import { Channel, type ChannelPort, type ChannelToken } from "./channel.ts";
 import { INTERNAL, kernelCore, registerKernel } from "./internal.ts";
 import { Vmar } from "./vmar.ts";
@@ -34,6 +43,8 @@ export interface KernelOptions {
   /** Size of the root VMAR in bytes (default 64 GiB; a page multiple). */
   rootVmarSize?: number;
 }
+
+const FUTEX_KEYS = ["deadline"] as const;
 
 let defaultKernel: Kernel | null = null;
 
@@ -271,6 +282,108 @@ export class Kernel implements Disposable {
       rights: r,
     });
     return new Channel(this, v, INTERNAL);
+  }
+
+  /**
+   * `zx_futex_wait`: block the calling thread while the 32-bit word at `addr` (an address in
+   * one of this kernel's mappings, e.g. `mapping.addr + 8`) holds `current`, until a
+   * {@link Kernel.futexWake} of the same word or the deadline. Returns when woken; like
+   * Zircon's, callers should re-check the word (a wake may be spurious).
+   *
+   * The futex is the memory, not the address: waiters and wakers in any kernel mapping the same
+   * VMO (another Worker's, another mapping here) meet. This extends Zircon, whose futexes are
+   * process-local. Blocking the main thread blocks its event loop: see
+   * {@link Kernel.futexWaitAsync}.
+   *
+   * `opts` is read once (`deadline`) after `addr` and `current`, before anything happens.
+   *
+   * @param addr the word's address: 4-aligned, mapped readable in this kernel
+   * @param current the value the word must hold for the wait to begin (an int32; values up to
+   *   2^32 - 1 are read as their int32 bits, so `Uint32Array` values work too)
+   * @param opts `deadline`: absolute, in ms on the `Date.now()` clock (default: none)
+   * @throws {ZxError} `ErrInvalidArgs` (misaligned, not mapped, not readable, beyond the VMO's
+   *   end; `current` out of range), `ErrBadState` (the word does not hold `current`; the
+   *   kernel was closed), `ErrTimedOut` (not woken before the deadline), `ErrNotSupported`
+   *   (emulated memory that no other thread can reach, without a deadline: nothing could ever
+   *   wake the wait; or a runtime that does not let this thread block)
+   * @throws {TypeError} when `addr` or `current` is not a number or bigint, `opts` is not an
+   *   object, or `deadline` is not a number
+   * @example
+   * ```ts
+   * import { Kernel, ZxError, ZxStatus } from "../../mod.ts";
+   * using k = Kernel.open({ backend: "emulated" });
+   * using vmo = k.createVmo(4096);
+   * using m = k.rootVmar.map(vmo, 0, 4096);
+   * try {
+   *   k.futexWait(m.addr, 0, { deadline: Date.now() + 10 }); // nobody wakes it
+   * } catch (e) {
+   *   console.log((e as ZxError).status === ZxStatus.ErrTimedOut); // true
+   * }
+   * ```
+   */
+  futexWait(addr: number | bigint, current: number, opts: { deadline?: number } = {}): void {
+    const op = "zx_futex_wait";
+    const a = u64(addr, "addr", op);
+    const v = futexValue(current, "current", op);
+    const deadline = deadlineArg(optionBag(opts, FUTEX_KEYS, op).deadline, op);
+    this.#core.futexWait(a, v, deadline);
+  }
+
+  /**
+   * {@link Kernel.futexWait} without blocking: the promise resolves when the word is woken.
+   * On the native backend the wait runs on a runtime thread (Deno's FFI `nonblocking` pool;
+   * on Node, one libuv thread-pool thread per pending wait, `UV_THREADPOOL_SIZE`, default 4);
+   * on the emulated backend it is `Atomics.waitAsync` (shared VMOs) or an in-kernel queue.
+   * Closing the kernel rejects pending waits with `ErrCanceled`.
+   *
+   * @param addr the word's address: 4-aligned, mapped readable in this kernel
+   * @param current the value the word must hold (see {@link Kernel.futexWait})
+   * @param opts `deadline`: absolute, in ms on the `Date.now()` clock (default: none)
+   * @throws {ZxError} (synchronously) `ErrInvalidArgs` for a bad address or value,
+   *   `ErrBadState` when the kernel is closed; (as a rejection) `ErrBadState` when the word
+   *   does not hold `current`, `ErrTimedOut`, `ErrCanceled` (the kernel closed)
+   * @throws {TypeError} (synchronously) as {@link Kernel.futexWait}
+   * @example
+   * ```ts
+   * import { Kernel } from "../../mod.ts";
+   * using k = Kernel.open({ backend: "emulated" });
+   * using vmo = k.createVmo(4096);
+   * using m = k.rootVmar.map(vmo, 0, 4096);
+   * const woken = k.futexWaitAsync(m.addr, 0);
+   * m.write(0, new Uint8Array(new Int32Array([1]).buffer)); // change the word, then wake
+   * console.log(k.futexWake(m.addr, 1)); // 1
+   * await woken;
+   * ```
+   */
+  futexWaitAsync(
+    addr: number | bigint,
+    current: number,
+    opts: { deadline?: number } = {},
+  ): Promise<void> {
+    const op = "zx_futex_wait";
+    const a = u64(addr, "addr", op);
+    const v = futexValue(current, "current", op);
+    const deadline = deadlineArg(optionBag(opts, FUTEX_KEYS, op).deadline, op);
+    return this.#core.futexWaitAsync(a, v, deadline);
+  }
+
+  /**
+   * `zx_futex_wake`: wake up to `count` threads waiting on the 32-bit word at `addr`, in this
+   * kernel or any other that maps the same VMO, in arrival order where the platform keeps it.
+   * A word nothing maps has no waiters (0).
+   *
+   * @param addr the word's address (4-aligned)
+   * @param count how many to wake (default `Infinity`: all; 2^32 - 1 and more also mean all)
+   * @returns how many were woken (Zircon returns only `ZX_OK`; the count is zxvm's addition)
+   * @throws {ZxError} `ErrInvalidArgs` (misaligned address, negative or fractional count),
+   *   `ErrBadState` (the kernel was closed)
+   * @throws {TypeError} when `addr` or `count` is not a number or bigint
+   */
+  futexWake(addr: number | bigint, count?: number): number {
+    const op = "zx_futex_wake";
+    const a = u64(addr, "addr", op);
+    const n = wakeCount(count, op);
+    return this.#core.futexWake(a, n);
   }
 
   /** Close every handle, unmap everything and release all memory. Idempotent. */

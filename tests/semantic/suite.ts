@@ -11,6 +11,7 @@ import { channelTests } from "./channel.ts";
 import { channelTransferTests } from "./channel_transfer.ts";
 import { childTests } from "./children.ts";
 import { constantsTests } from "./constants.ts";
+import { futexTests } from "./futex.ts";
 import { handleTests } from "./handle.ts";
 import type { SuiteContext } from "./helpers.ts";
 import { kernelTests } from "./kernel.ts";
@@ -41,5 +42,6 @@ export function semanticSuite(label: string, open: () => Kernel): void {
     bigTests(t);
     channelTests(t);
     channelTransferTests(t);
+    futexTests(t);
   });
 }

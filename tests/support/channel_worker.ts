@@ -10,6 +10,10 @@
  * - `read { n }`: reply the first `n` bytes of the kept VMO's mapping as text;
  * - `tryRW`: try to map `handles[0]` read-write and to write it; reply both statuses;
  * - `make { text }`: create a VMO holding `text` and send it back (with its koid);
+ * - `bump { off }`: map the kept VMO read-write (once), add 1 to the word at `off`, wake its
+ *   waiters; reply how many woke;
+ * - `wait { off, value, ms }`: map the kept VMO (read-only unless mapped already), block in
+ *   `futexWait` on the word at `off` for up to `ms`; reply the status (0 when woken);
  * - `bye`: close the endpoint (the main thread sees PEER_CLOSED);
  * - `endpoint`: reply with one end of a new channel; serve commands on it too.
  *
@@ -32,6 +36,12 @@ interface Start {
 }
 
 const enc = new TextEncoder();
+
+function le32(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v >>> 0, true);
+  return b;
+}
 const dec = new TextDecoder();
 
 function status(f: () => unknown): number {
@@ -49,7 +59,14 @@ async function serve(k: Kernel, ch: Channel): Promise<void> {
   const reply = (o: unknown, hs: Array<Vmo | Channel> = []): void =>
     ch.write(enc.encode(JSON.stringify(o)), hs);
   for await (const msg of ch) {
-    const cmd = JSON.parse(dec.decode(msg.bytes)) as { op: string; text?: string; n?: number };
+    const cmd = JSON.parse(dec.decode(msg.bytes)) as {
+      op: string;
+      text?: string;
+      n?: number;
+      off?: number;
+      value?: number;
+      ms?: number;
+    };
     switch (cmd.op) {
       case "echo":
         ch.write(msg.bytes, msg.handles);
@@ -81,6 +98,23 @@ async function serve(k: Kernel, ch: Channel): Promise<void> {
         const v = k.createVmo(4096);
         v.write(enc.encode(cmd.text ?? ""), 0);
         reply({ koid: v.koid }, [v]);
+        break;
+      }
+      case "bump": {
+        map ??= k.rootVmar.map(O.VmPermRead | O.VmPermWrite, 0, kept as Vmo, 0, 4096);
+        const off = cmd.off ?? 0;
+        const w = new DataView(map.read(off, 4).buffer);
+        map.write(off, le32(w.getUint32(0, true) + 1));
+        reply({ woke: k.futexWake(map.addr + off) });
+        break;
+      }
+      case "wait": {
+        map ??= k.rootVmar.map(O.VmPermRead, 0, kept as Vmo, 0, 4096);
+        const m = map;
+        const deadline = Date.now() + (cmd.ms ?? 0);
+        reply({
+          status: status(() => k.futexWait(m.addr + (cmd.off ?? 0), cmd.value ?? 0, { deadline })),
+        });
         break;
       }
       case "bye":
