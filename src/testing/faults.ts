@@ -11,7 +11,7 @@
  */
 import { ZxStatus } from "../abi/status.ts";
 import { BackendError } from "../backend/error.ts";
-import type { AddressSpace, Backend, Memory, Prot } from "../backend/types.ts";
+import type { AddressSpace, Backend, FutexOutcome, Memory, Prot } from "../backend/types.ts";
 
 /**
  * The backend operations a fault can be injected into, and the calls that reach them:
@@ -312,6 +312,28 @@ class FaultAddressSpace implements AddressSpace {
   }
   retire(addr: number, len: number): void {
     this.inner.retire(addr, len); // never faulted: it replaces an unmap that must succeed
+  }
+  // Futexes are never faulted: they change no state a rollback would have to restore.
+  futexWait(
+    addr: number,
+    mem: Memory,
+    memOffset: number,
+    value: number,
+    timeoutMs: number,
+  ): FutexOutcome {
+    return this.inner.futexWait(addr, unwrap(mem), memOffset, value, timeoutMs);
+  }
+  futexWaitAsync(
+    addr: number,
+    mem: Memory,
+    memOffset: number,
+    value: number,
+    timeoutMs: number,
+  ): Promise<FutexOutcome> {
+    return this.inner.futexWaitAsync(addr, unwrap(mem), memOffset, value, timeoutMs);
+  }
+  futexWake(addr: number, mem: Memory, memOffset: number, count: number): number {
+    return this.inner.futexWake(addr, unwrap(mem), memOffset, count);
   }
   close(): void {
     this.inner.close();

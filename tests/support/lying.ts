@@ -1093,6 +1093,19 @@ interface NumMember {
 
 const sub = (f: Fixture, n: number): number => f.vmar.base + n;
 
+/** The int32 at `off` of `f.map` (a futex wait's matching value). */
+const word = (f: Fixture, off: number): number =>
+  new DataView(f.map.read(off, 4).buffer).getInt32(0, true);
+
+/** A futex wait that reached its (zero) deadline counts as done. */
+function timedOut(fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    if (!(e instanceof ZxError) || e.status !== ZxStatus.ErrTimedOut) throw e;
+  }
+}
+
 function numMembers(): NumMember[] {
   const u8 = (): Uint8Array => new Uint8Array(16).fill(0x33);
   return [
@@ -1287,6 +1300,26 @@ function numMembers(): NumMember[] {
       params: ["options", "numBytes", "numHandles"],
       valid: () => [0, ChannelLimits.MaxMsgBytes, ChannelLimits.MaxMsgHandles],
       call: (f, a) => f.chPeer.read(a[0] as number, a[1] as number, a[2] as number),
+    },
+    {
+      member: "Kernel.futexWait",
+      params: ["addr", "current"],
+      valid: (f) => [f.map.addr + 4, word(f, 4)],
+      call: (f, a) =>
+        timedOut(() => f.k.futexWait(a[0] as number, a[1] as number, { deadline: 0 })),
+    },
+    {
+      member: "Kernel.futexWaitAsync",
+      params: ["addr", "current"],
+      valid: (f) => [f.map.addr + 4, word(f, 4)],
+      call: (f, a) =>
+        void f.k.futexWaitAsync(a[0] as number, a[1] as number, { deadline: 0 }).catch(() => {}),
+    },
+    {
+      member: "Kernel.futexWake",
+      params: ["addr", "count"],
+      valid: (f) => [f.map.addr + 4, 1],
+      call: (f, a) => f.k.futexWake(a[0] as number, a[1] as number),
     },
     {
       member: "assertNoLeaks",

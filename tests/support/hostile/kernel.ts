@@ -6,10 +6,20 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { Handle, Kernel, Mapping, TestKernel, Vmar, Vmo } from "../../../testing.ts";
+import {
+  Handle,
+  Kernel,
+  Mapping,
+  TestKernel,
+  Vmar,
+  Vmo,
+  ZxError,
+  ZxStatus,
+} from "../../../testing.ts";
 import {
   aliens,
   closeOther,
+  type Fixture,
   getter,
   type HostileTally,
   IGNORED,
@@ -140,7 +150,73 @@ export function kernelMethods(): Method[] {
       receivers: [on("a kernel", (f) => f.k), ...kernelOthers("ok")],
     };
   });
-  return [createVmo, ...getters, ...kernelClose(), ...statics()];
+  return [createVmo, ...getters, ...kernelClose(), ...statics(), ...futexMethods()];
+}
+
+/** A call that reached the wait and timed out counts as valid (the deadline is 0). */
+function timedOutIsOk(fn: () => unknown): unknown {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ZxError && e.status === ZxStatus.ErrTimedOut) return undefined;
+    throw e;
+  }
+}
+
+/** `Kernel.futexWait`, `futexWaitAsync` and `futexWake`, on the word at `map.addr`. */
+function futexMethods(): Method[] {
+  const addr = (wake: boolean) => ({
+    name: "addr",
+    kind: "u64" as const,
+    // Aligned but unmapped (2^64-1n reads as the nearest double, 2^64): a wake finds nobody.
+    extreme: E(wake ? "ok" : "INVALID_ARGS"),
+    extra: (f: Fixture): Array<[unknown, string]> => [
+      [f.map.addr + 2, "INVALID_ARGS"],
+      [0, "INVALID_ARGS"],
+      [f.foreignMap.addr, wake ? "ok" : "INVALID_ARGS"], // another kernel's mapping
+      [BigInt(f.map.addr + 4), "ok"],
+    ],
+  });
+  // A mismatch is thrown by the blocking form, and a rejection (not checked) of the other.
+  const value = (mismatch: string) => ({
+    name: "current",
+    kind: "i32" as const,
+    extra: (): Array<[unknown, string]> => [[1, mismatch], [-1, mismatch], [0n, "ok"]],
+  });
+  const deadline = { name: "opts", kind: "deadline" as const };
+  const receivers = (f: string): Receiver[] => [
+    on("a kernel", (x) => x.k),
+    ...kernelOthers(f),
+  ];
+  const wait: Method = {
+    name: "Kernel.futexWait",
+    params: [addr(false), value("BAD_STATE"), deadline],
+    valid: (f) => [f.map.addr, 0, { deadline: 0 }],
+    call: (r, a) => timedOutIsOk(() => invoke(Kernel.prototype.futexWait, r, ...a)),
+    receivers: receivers("BAD_STATE"),
+  };
+  const waitAsync: Method = {
+    name: "Kernel.futexWaitAsync",
+    params: [addr(false), value("ok"), deadline],
+    valid: (f) => [f.map.addr, 0, { deadline: 0 }],
+    // Bad arguments throw synchronously; what the wait ends with arrives later (not checked).
+    call: (r, a) =>
+      void (invoke(Kernel.prototype.futexWaitAsync, r, ...a) as Promise<void>).catch(() => {}),
+    receivers: receivers("BAD_STATE"),
+  };
+  const wake: Method = {
+    name: "Kernel.futexWake",
+    params: [addr(true), {
+      name: "count",
+      kind: "count",
+      optional: true,
+      extra: () => [[0, "ok"], [Infinity, "ok"], [2 ** 40, "ok"], [2n ** 64n, "ok"]],
+    }],
+    valid: (f) => [f.map.addr, 1],
+    call: (r, a) => invoke(Kernel.prototype.futexWake, r, ...a),
+    receivers: receivers("BAD_STATE"),
+  };
+  return [wait, waitAsync, wake];
 }
 
 /** Constructors of every class refuse callers without the internal token. */

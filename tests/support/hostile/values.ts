@@ -21,6 +21,9 @@ type Kind =
   | "vmo"
   | "string"
   | "waitopts"
+  | "i32"
+  | "deadline"
+  | "count"
   | "handles"
   | "kernel"
   | "token"
@@ -114,6 +117,23 @@ const waitOptsJunk: unknown[] = [
   { signal: "abort" },
   { signal: null },
 ];
+/** Not an int32 (nor its uint32 reading): futex values. */
+const i32Junk: unknown[] = [
+  NaN,
+  Infinity,
+  -Infinity,
+  0.5,
+  2 ** 32,
+  -(2 ** 31) - 1,
+  2n ** 32n,
+  -(2n ** 31n) - 1n,
+];
+/** Bad `{ deadline }` bags (none of them may reach a wait: each has to fail first). */
+const deadlineJunk: unknown[] = ["x", 5, null, { deadline: "1" }, { deadline: NaN }, {
+  deadline: 1n,
+}];
+/** Not a wake count. */
+const countJunk: unknown[] = [NaN, -Infinity, -1, 0.5, -1n];
 const ignoredValues: unknown[] = ["x", NaN, -1, null, {}, Symbol("e")];
 /** Not an array of zxvm handles (a channel write refuses it and consumes nothing). */
 const handlesJunk: unknown[] = [
@@ -203,6 +223,12 @@ export function hostileValues(p: Param, f: Fixture, first: boolean): Array<[unkn
   if (p.kind === "vmo") out.push(...vmoValues(f, first));
   if (p.kind === "string") all(stringJunk, "TypeError");
   if (p.kind === "waitopts") all(waitOptsJunk, "TypeError");
+  if (p.kind === "i32" || p.kind === "count") {
+    all(typeJunk.filter((v) => v !== undefined), "TypeError");
+    if (p.kind === "i32") out.push([undefined, "TypeError"]);
+    all(p.kind === "i32" ? i32Junk : countJunk, "INVALID_ARGS");
+  }
+  if (p.kind === "deadline") all(deadlineJunk, "TypeError");
   if (p.kind === "handles") {
     all(handlesJunk, "TypeError");
     if (!p.optional) out.push([undefined, "TypeError"]);
