@@ -349,6 +349,30 @@ if (reason === null) {
   });
 }
 
+describe("examples/worker_ring.ts", () => {
+  for (const backend of ["emulated", "native"] as const) {
+    const skip = !isDeno
+      ? "runs the example's .ts under Deno only"
+      : backend === "native"
+      ? nativeSkipReason() ?? undefined
+      : undefined;
+    it(`runs to the end on the ${backend} backend`, { skip }, async () => {
+      const url = new URL("../examples/worker_ring.ts", import.meta.url);
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", url.pathname],
+        env: { ZXVM_BACKEND: backend, NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const out = dec.decode(r.stdout) + dec.decode(r.stderr);
+      assert.equal(r.code, 0, out);
+      assert.match(out, new RegExp(`${backend} backend`));
+      assert.match(out, /2000 messages \(22890 bytes\)/);
+      assert.match(out, /cannot map the ring RW: ZX_ERR_ACCESS_DENIED/);
+    });
+  }
+});
+
 describe("export and import (one realm)", () => {
   it("a token is good for one import; a closed kernel cannot import", () => {
     const [a, b] = Channel.create();
