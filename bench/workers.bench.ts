@@ -144,14 +144,14 @@ const echoes = new Map<string, Promise<Channel>>();
 function echoChannel(backend: "native" | "emulated"): Promise<Channel> {
   let p = echoes.get(backend);
   if (p === undefined) {
-    p = (async () => {
+    p = Promise.resolve().then(() => {
       const k = Kernel.open({ backend });
       const [ch, theirs] = k.createChannel();
       const token = theirs.export();
       worker({ mode: "echo", token, backend }, [token.port as unknown as Transferable]);
       ch.waitOne(Signals.ChannelPeerClosed).then(() => ch.close(), () => {});
       return ch;
-    })();
+    });
     echoes.set(backend, p);
   }
   return p;

@@ -28,7 +28,7 @@ import {
   Rights,
   Signals,
   type Vmo,
-  ZxError,
+  type ZxError,
   ZxStatus,
   ZxVmOption as O,
 } from "../mod.ts";
