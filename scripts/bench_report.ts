@@ -21,7 +21,11 @@
 import { buildShim } from "./build_shim.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/$/, "");
-const BENCH_FILES = ["bench/zxvm.bench.ts", "bench/live_mappings.bench.ts"];
+const BENCH_FILES = [
+  "bench/zxvm.bench.ts",
+  "bench/live_mappings.bench.ts",
+  "bench/workers.bench.ts",
+];
 const BASELINE_BIN = "build/bench_baseline";
 
 /** One row of the table: a zxvm case and the baseline it is compared with. */
@@ -144,6 +148,29 @@ function rowsFor(be: "native" | "emulated"): Row[] {
     "memfd_create+ftruncate+copy_file_range+close",
   );
   add("Handles", "handle duplicate+close", "c:dup_close", "dup + close");
+  const W = "Memory shared with a Worker";
+  add(
+    W,
+    "futex ping-pong (futexWaitAsync <-> futexWait)",
+    "js:js: SharedArrayBuffer + Atomics ping-pong",
+    "SharedArrayBuffer + Atomics.waitAsync / wait / notify",
+  );
+  const hand = (tag: string): string => `hand a ${tag} VMO to a Worker and back`;
+  add(W, hand("64 MiB"), `zx:${be}: ${hand("64 KiB")}`, "zxvm, a 64 KiB VMO");
+  for (const how of ["copy", "transfer"]) {
+    add(
+      W,
+      hand("64 MiB"),
+      `js:js: postMessage 64 MiB ArrayBuffer (${how})`,
+      `postMessage of a 64 MiB ArrayBuffer (${how}), acknowledged`,
+    );
+  }
+  add(
+    W,
+    "channel write+read 64 B + 1 handle (round trip to a Worker)",
+    `zx:${be}: channel write+read 64 B + 1 handle (same kernel)`,
+    "the same within one kernel (one way, no Worker)",
+  );
   const live = (layout: string, n: string): string => `map+unmap 4 KiB with ${n} live (${layout})`;
   const layouts: [string, string[]][] = be === "native"
     ? [["adjacent", ["1k", "10k", "100k"]], ["scattered", ["1k", "10k"]]]
@@ -216,6 +243,20 @@ const TARGETS: Target[] = [
     base: `zx:${be}: map+unmap 4 KiB with 1k live (adjacent)`,
     max: 1.3,
     phrase: "time ≤ 1.3× (1k live)",
+  })),
+  ...(["native", "emulated"] as const).map((be): Target => ({
+    what: `${be} futex ping-pong main <-> Worker`,
+    zx: `${be}: futex ping-pong (futexWaitAsync <-> futexWait)`,
+    base: "js:js: SharedArrayBuffer + Atomics ping-pong",
+    max: 1.5,
+    phrase: "time ≤ 1.5× SharedArrayBuffer + Atomics",
+  })),
+  ...(["native", "emulated"] as const).map((be): Target => ({
+    what: `${be} handing a 64 MiB VMO to a Worker vs 64 KiB`,
+    zx: `${be}: hand a 64 MiB VMO to a Worker and back`,
+    base: `zx:${be}: hand a 64 KiB VMO to a Worker and back`,
+    max: 2,
+    phrase: "time ≤ 2× (64 KiB): independent of size",
   })),
   ...(["read", "write"] as const).map((op): Target => ({
     what: `emulated vmo.${op} 1 MiB`,
