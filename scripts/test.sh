@@ -43,6 +43,7 @@ echo "== static checks"
 step "deno fmt --check" "$DENO" fmt --check
 step "deno lint" "$DENO" lint
 step "deno check" "$DENO" check mod.ts src/ tests/ scripts/ examples/ bench/
+step "deno check --doc (JSDoc examples)" "$DENO" check --doc mod.ts testing.ts src/
 step "deno doc --lint mod.ts" "$DENO" doc --lint mod.ts
 
 echo "== deno test (emulated and native backends)"

@@ -310,10 +310,10 @@ export class Kernel implements Disposable {
    *   object, or `deadline` is not a number
    * @example
    * ```ts
-   * import { Kernel, ZxError, ZxStatus } from "../../mod.ts";
+   * import { Kernel, ZxError, ZxStatus, ZxVmOption as O } from "../../mod.ts";
    * using k = Kernel.open({ backend: "emulated" });
    * using vmo = k.createVmo(4096);
-   * using m = k.rootVmar.map(vmo, 0, 4096);
+   * using m = k.rootVmar.map(O.VmPermRead, 0, vmo, 0, 4096);
    * try {
    *   k.futexWait(m.addr, 0, { deadline: Date.now() + 10 }); // nobody wakes it
    * } catch (e) {
@@ -345,10 +345,10 @@ export class Kernel implements Disposable {
    * @throws {TypeError} (synchronously) as {@link Kernel.futexWait}
    * @example
    * ```ts
-   * import { Kernel } from "../../mod.ts";
+   * import { Kernel, ZxVmOption as O } from "../../mod.ts";
    * using k = Kernel.open({ backend: "emulated" });
    * using vmo = k.createVmo(4096);
-   * using m = k.rootVmar.map(vmo, 0, 4096);
+   * using m = k.rootVmar.map(O.VmPermRead | O.VmPermWrite, 0, vmo, 0, 4096);
    * const woken = k.futexWaitAsync(m.addr, 0);
    * m.write(0, new Uint8Array(new Int32Array([1]).buffer)); // change the word, then wake
    * console.log(k.futexWake(m.addr, 1)); // 1
