@@ -130,3 +130,16 @@ export function atomicsLoad(a: Int32Array, index: number): number {
 export function atomicsStore(a: Int32Array, index: number, value: number): void {
   aStore(a, index, value);
 }
+
+/** The little-endian int32 in `b[0..4)` (how a word's bytes read on the hosts zxvm runs on). */
+export function le32Get(b: Uint8Array): number {
+  return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24);
+}
+
+/** Store int32 `v` little-endian into `b[0..4)`. */
+export function le32Set(b: Uint8Array, v: number): void {
+  b[0] = v & 0xff;
+  b[1] = (v >>> 8) & 0xff;
+  b[2] = (v >>> 16) & 0xff;
+  b[3] = v >>> 24;
+}

@@ -16,6 +16,8 @@ import {
   atomicsWait,
   atomicsWaitAsync,
   hasAtomicsWaitAsync,
+  le32Get,
+  le32Set,
   u8Copy,
   u8Fill,
   u8Length,
@@ -341,11 +343,7 @@ export class EmulatedMemory implements Memory {
     const n = u8Length(dst);
     if (n === 4 && (offset & 3) === 0 && this.#words !== null) {
       // One aligned word of shared memory: a single atomic load (another Worker may write it).
-      const v = atomicsLoad(this.#words, offset >>> 2);
-      dst[0] = v & 0xff;
-      dst[1] = (v >>> 8) & 0xff;
-      dst[2] = (v >>> 16) & 0xff;
-      dst[3] = v >>> 24;
+      le32Set(dst, atomicsLoad(this.#words, offset >>> 2));
       return;
     }
     while (done < n) {
@@ -365,8 +363,7 @@ export class EmulatedMemory implements Memory {
     let done = 0;
     const n = u8Length(src);
     if (n === 4 && (offset & 3) === 0 && this.#words !== null) {
-      const v = src[0] | (src[1] << 8) | (src[2] << 16) | (src[3] << 24);
-      atomicsStore(this.#words, offset >>> 2, v);
+      atomicsStore(this.#words, offset >>> 2, le32Get(src));
       return;
     }
     while (done < n) {
@@ -506,7 +503,7 @@ export class EmulatedMemory implements Memory {
     if (this.#words !== null) return atomicsLoad(this.#words, offset >>> 2);
     const b = new Uint8Array(4);
     this.read(offset, b);
-    return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24);
+    return le32Get(b);
   }
 
   /**

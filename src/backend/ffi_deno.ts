@@ -21,7 +21,7 @@
 import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
 import type { Backend } from "./types.ts";
-import { NativeBackend, type ShimCalls, type ShimHelpers } from "./native.ts";
+import { deferredUnload, NativeBackend, type ShimCalls, type ShimHelpers } from "./native.ts";
 import { denoGranted } from "./shim_build_deno.ts";
 import { findOrBuildShim } from "./shim_cache.ts";
 import { type ShimSymbols, shimSymbols } from "./shim_symbols.ts";
@@ -110,19 +110,11 @@ export function openDenoShim(path: string): DenoShimCalls {
     },
   });
   const { zxs_futex_wait_nonblocking: waitNb, ...symbols } = lib.symbols;
-  // A thread still inside zxs_futex_wait must return from the library before it is unloaded.
-  let inFlight = 0;
-  let unloadWanted = false;
-  const settled = (): void => {
-    if (--inFlight === 0 && unloadWanted) lib.close();
-  };
+  const gate = deferredUnload(() => lib.close());
   return {
     ...symbols,
     futexWaitAsync(addr: number, value: number, timeoutNs: number): Promise<number> {
-      const p = waitNb(addr, value, timeoutNs);
-      inFlight++;
-      p.then(settled, settled);
-      return p;
+      return gate.track(waitNb(addr, value, timeoutNs));
     },
     viewAt(addr: number, len: number): Uint8Array {
       const p = Deno.UnsafePointer.create(BigInt(addr));
@@ -133,11 +125,7 @@ export function openDenoShim(path: string): DenoShimCalls {
       const buf = view.buffer as ArrayBuffer;
       if (!buf.detached) buf.transfer(0);
     },
-    unload(): void {
-      if (unloadWanted) return;
-      unloadWanted = true;
-      if (inFlight === 0) lib.close();
-    },
+    unload: gate.unload,
   };
 }
 

@@ -48,7 +48,7 @@ import vm from "node:vm";
 import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
 import { getEnv } from "./env.ts";
-import { NativeBackend, type ShimCalls } from "./native.ts";
+import { deferredUnload, NativeBackend, type ShimCalls } from "./native.ts";
 import {
   compileShim as buildShimInto,
   type RunOutcome,
@@ -340,12 +340,7 @@ function koffiShimCalls(koffi: Koffi, path: string, detach: (ab: ArrayBuffer) =>
     const fns: Partial<Record<ShimName, unknown>> = {};
     for (const d of koffiDeclarations()) fns[d.name] = lib.func(d.name, d.result, d.params);
     const wait = fns.zxs_futex_wait as KoffiFunction;
-    // A thread still inside zxs_futex_wait must return from the library before it is unloaded.
-    let inFlight = 0;
-    let unloadWanted = false;
-    const settled = (): void => {
-      if (--inFlight === 0 && unloadWanted) lib.unload();
-    };
+    const gate = deferredUnload(() => lib.unload());
     return {
       // koffi functions take the same arguments; the table is complete by construction.
       ...(fns as ShimFunctions),
@@ -357,20 +352,16 @@ function koffiShimCalls(koffi: Koffi, path: string, detach: (ab: ArrayBuffer) =>
       },
       futexWaitAsync(addr: number, value: number, timeoutNs: number): Promise<number> {
         // koffi runs the call on a libuv thread-pool thread (UV_THREADPOOL_SIZE, default 4).
-        return new Promise((resolve, reject) => {
-          inFlight++;
-          wait.async(addr, value, timeoutNs, (err: unknown, r: unknown) => {
-            settled();
-            if (err) reject(err);
-            else resolve(r as number);
-          });
-        });
+        return gate.track(
+          new Promise((resolve, reject) => {
+            wait.async(addr, value, timeoutNs, (err: unknown, r: unknown) => {
+              if (err) reject(err);
+              else resolve(r as number);
+            });
+          }),
+        );
       },
-      unload(): void {
-        if (unloadWanted) return;
-        unloadWanted = true;
-        if (inFlight === 0) lib.unload();
-      },
+      unload: gate.unload,
     };
   } catch (e) {
     lib.unload();

@@ -19,7 +19,16 @@
  *
  * @module
  */
-import { atomicsLoad, atomicsStore, u8Copy, u8Fill, u8Length, u8Slice } from "../abi/intrinsics.ts";
+import {
+  atomicsLoad,
+  atomicsStore,
+  le32Get,
+  le32Set,
+  u8Copy,
+  u8Fill,
+  u8Length,
+  u8Slice,
+} from "../abi/intrinsics.ts";
 import { ZxError } from "../abi/error.ts";
 import { ZxStatus } from "../abi/status.ts";
 import { BackendError } from "./error.ts";
@@ -44,6 +53,40 @@ export interface ShimHelpers {
   futexWaitAsync(addr: number, value: number, timeoutNs: number): Promise<ShimResult>;
   /** Unload the shim library. Called once, by {@link Backend.close}. */
   unload(): void;
+}
+
+/** What {@link deferredUnload} returns. */
+export interface DeferredUnload {
+  /** Count `p` as a call still inside the library until it settles; returns `p`. */
+  track<T>(p: Promise<T>): Promise<T>;
+  /** Unload now, or when the last tracked call settles. Idempotent. */
+  unload(): void;
+}
+
+/**
+ * Unloading for a binding whose calls may still run on other threads (the asynchronous
+ * `zxs_futex_wait`): such a thread must return from the library before `close` unloads it.
+ *
+ * @param close unloads the library (called once)
+ */
+export function deferredUnload(close: () => void): DeferredUnload {
+  let inFlight = 0;
+  let wanted = false;
+  const settled = (): void => {
+    if (--inFlight === 0 && wanted) close();
+  };
+  return {
+    track<T>(p: Promise<T>): Promise<T> {
+      inFlight++;
+      p.then(settled, settled);
+      return p;
+    },
+    unload(): void {
+      if (wanted) return;
+      wanted = true;
+      if (inFlight === 0) close();
+    },
+  };
 }
 
 /**
@@ -333,11 +376,7 @@ export class NativeMemory implements Memory {
       if (p > p1) {
         if (n === 4 && (offset & 3) === 0) {
           // One aligned word: a single atomic load (another thread or process may write it).
-          const x = atomicsLoad(this.#w0!, offset >>> 2);
-          dst[0] = x & 0xff;
-          dst[1] = (x >>> 8) & 0xff;
-          dst[2] = (x >>> 16) & 0xff;
-          dst[3] = x >>> 24;
+          le32Set(dst, atomicsLoad(this.#w0!, offset >>> 2));
           return;
         }
         const v = this.#v0!;
@@ -406,11 +445,7 @@ export class NativeMemory implements Memory {
     if (end <= this.#fastEnd) {
       const v = this.#v0!;
       if (n === 4 && (offset & 3) === 0) {
-        atomicsStore(
-          this.#w0!,
-          offset >>> 2,
-          src[0] | (src[1] << 8) | (src[2] << 16) | (src[3] << 24),
-        );
+        atomicsStore(this.#w0!, offset >>> 2, le32Get(src));
       } else if (n <= 32) {
         for (let i = 0; i < n; i++) v[offset + i] = src[i];
       } else {
@@ -727,7 +762,7 @@ export class NativeAddressSpace implements AddressSpace {
     // thread waits, can be: see Kernel.futexWaitAsync).
     const b = new Uint8Array(4);
     mem.read(memOffset, b);
-    if ((b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) !== value) {
+    if (le32Get(b) !== value) {
       return Promise.resolve(FutexOutcome.Mismatch);
     }
     return this.#calls.futexWaitAsync(addr, value, timeoutNs(timeoutMs)).then((r) =>

@@ -142,9 +142,10 @@ export interface AddressSpace {
   ): FutexOutcome;
   /**
    * {@link AddressSpace.futexWait} without blocking the thread: the outcome arrives as a
-   * promise (a `Mismatch` may be answered at once). Never rejects.
+   * promise (a `Mismatch` may be answered at once).
    *
-   * @throws {BackendError} (synchronously) when the wait cannot start
+   * @throws {BackendError} synchronously when the wait cannot start, or as a rejection when
+   *   the platform's wait fails
    */
   futexWaitAsync(
     addr: number,
